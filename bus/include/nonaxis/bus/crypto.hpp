@@ -1,6 +1,7 @@
 #pragma once
 // Thin wrappers over OpenSSL 3: the only place the project touches crypto primitives.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,4 +40,11 @@ std::vector<std::uint8_t> random_bytes(std::size_t n);
 // RFC 4122 version-4 UUID from the CSPRNG.
 std::string uuid_v4();
 
+}  // namespace nonaxis::bus
+
+namespace nonaxis::bus {
+// Standard base64 with padding (OpenSSL EVP block coding).
+std::string base64_encode(std::string_view data);
+// Strict decode: nullopt on any character outside the alphabet or bad padding.
+std::optional<std::string> base64_decode(std::string_view text);
 }  // namespace nonaxis::bus

@@ -39,6 +39,7 @@ class KeyRing {
   const Key& current() const { return keys_.front(); }
   // Key for `kid`, or nullptr when the kid is unknown.
   const Key* find(std::string_view kid) const;
+  const std::vector<Key>& all() const { return keys_; }
 
  private:
   std::vector<Key> keys_;

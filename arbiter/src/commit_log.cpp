@@ -1,0 +1,165 @@
+#include "commit_log.hpp"
+
+#include <unistd.h>
+
+#include "nonaxis/bus/canonical_json.hpp"
+#include "nonaxis/bus/crypto.hpp"
+#include "nonaxis/bus/durable_file.hpp"
+#include "nonaxis/bus/events.hpp"
+#include "nonaxis/bus/ids.hpp"
+#include "nonaxis/bus/ledger.hpp"
+#include "nonaxis/bus/log.hpp"
+
+namespace nonaxis::arbiter {
+
+using nlohmann::json;
+
+std::string decision_file_name(const std::string& request_id, bool final) {
+  return request_id + (final ? ".json" : ".escalation.json");
+}
+
+namespace {
+constexpr std::size_t kJournalRotateBytes = 8u << 20;
+}  // namespace
+
+CommitLog::CommitLog(const bus::Layout& layout, const bus::Key& arbiter_key)
+    : layout_(layout),
+      key_(arbiter_key),
+      decisions_dir_(bus::open_dir(layout.decisions())),
+      tokens_dir_(bus::open_dir(layout.tokens())),
+      state_dir_(bus::open_dir(layout.state())),
+      journal_(layout.private_dir(bus::Role::kArbiter) + "/journal.jsonl", &journal_lines_at_open_, 0600),
+      ledger_(layout.ledger_file(), &ledger_lines_at_open_),
+      events_(layout.events_file(), &event_lines_at_open_) {
+  ledger_chain_ = std::string(bus::kGenesisHash);
+  for (const auto& l : ledger_lines_at_open_) {
+    const json e = json::parse(l, nullptr, false);
+    if (e.is_discarded() || !e.contains("decision_id")) throw std::runtime_error("ledger line is not a ledger entry; run verify-ledger");
+    ledger_ids_.insert(e["decision_id"].get<std::string>());
+    ledger_chain_ = e["chain_hash"].get<std::string>();
+  }
+  ledger_count_ = ledger_lines_at_open_.size();
+  event_chain_ = std::string(bus::kGenesisHash);
+  for (const auto& l : event_lines_at_open_) {
+    const json e = json::parse(l, nullptr, false);
+    if (e.is_discarded() || !e.contains("event_id")) throw std::runtime_error("events.jsonl holds a line that is not an event");
+    event_ids_.insert(e["event_id"].get<std::string>());
+    event_chain_ = e["chain_hash"].get<std::string>();
+  }
+  ledger_lines_at_open_.clear();
+  event_lines_at_open_.clear();
+  recover();
+}
+
+CommitLog::Prepared CommitLog::prepare(Outcome& o) {
+  Prepared p;
+  p.decision_name = decision_file_name(o.request_id, o.final);
+  p.decision_bytes = bus::canonical_dump(o.decision) + "\n";
+  if (o.token) p.token_bytes = bus::canonical_dump(*o.token) + "\n";
+
+  json event_ids = json::array();
+  for (const auto& ev : o.events) {
+    json refs = ev.references;
+    refs["review_request_id"] = o.request_id;
+    refs["decision_id"] = o.decision["id"];
+    const json e = bus::make_event(event_chain_, ev.event_type, ev.source, refs, ev.payload);
+    event_chain_ = e["chain_hash"].get<std::string>();
+    event_ids.push_back(e["event_id"]);
+    p.event_lines.push_back(bus::canonical_dump(e));
+  }
+  json entry = o.ledger_entry;
+  entry["event_links"] = event_ids;
+  json artifacts = entry.value("artifacts", json::array());
+  artifacts.push_back({{"type", "decision"}, {"path", "decisions/" + p.decision_name}, {"hash", bus::sha256_hex(p.decision_bytes)}});
+  if (o.token) artifacts.push_back({{"type", "token"}, {"path", "tokens/" + o.request_id + ".json"}, {"hash", bus::sha256_hex(p.token_bytes)}});
+  entry["artifacts"] = artifacts;
+  const json sealed = bus::seal_ledger_entry(entry, ledger_chain_, key_);
+  ledger_chain_ = sealed["chain_hash"].get<std::string>();
+  p.ledger_line = bus::canonical_dump(sealed);
+
+  json record = {{"request_id", o.request_id}, {"decision_name", p.decision_name}, {"decision_bytes", p.decision_bytes},
+                 {"token_bytes", p.token_bytes}, {"ledger_line", p.ledger_line}, {"event_lines", p.event_lines}};
+  p.journal_line = bus::canonical_dump(record);
+  return p;
+}
+
+void CommitLog::apply(const std::vector<Prepared>& records, bool recovering) {
+  std::vector<std::string> ledger_lines, event_lines;
+  bus::BatchWriter files;
+  for (const auto& r : records) {
+    const json e = json::parse(r.ledger_line);
+    const std::string id = e["decision_id"].get<std::string>();
+    if (ledger_ids_.insert(id).second) {
+      ledger_lines.push_back(r.ledger_line);
+      if (recovering) ledger_chain_ = e["chain_hash"].get<std::string>();
+    }
+    for (const auto& l : r.event_lines) {
+      const json ev = json::parse(l);
+      if (event_ids_.insert(ev["event_id"].get<std::string>()).second) {
+        event_lines.push_back(l);
+        if (recovering) event_chain_ = ev["chain_hash"].get<std::string>();
+      }
+    }
+    files.add(decisions_dir_.get(), r.decision_name, r.decision_bytes);
+    if (!r.token_bytes.empty()) {
+      const std::string rid = r.decision_name.substr(0, 36);
+      files.add(tokens_dir_.get(), rid + ".json", r.token_bytes);
+    }
+  }
+  ledger_.append(ledger_lines);
+  events_.append(event_lines);
+  ledger_count_ += ledger_lines.size();
+  // One syncfs makes the ledger, the events and every temp file durable before any
+  // decision or token is renamed into view.
+  const auto outcomes = files.commit(/*flush_filesystem=*/true);
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    if (outcomes[i] == bus::WriteOutcome::kAlreadyExists && !recovering) {
+      bus::log_warn("duplicate_publish_ignored", {{"index", i}});
+    }
+  }
+  bus::replace_file(state_dir_.get(), "decision_ledger.head.json",
+                    bus::canonical_dump(bus::make_ledger_head({ledger_count_, ledger_chain_}, key_)) + "\n", false);
+}
+
+void CommitLog::recover() {
+  std::vector<Prepared> records;
+  for (const auto& line : journal_lines_at_open_) {
+    const json rec = json::parse(line, nullptr, false);
+    if (rec.is_discarded()) throw std::runtime_error("arbiter journal holds an unreadable record");
+    Prepared p;
+    p.decision_name = rec["decision_name"].get<std::string>();
+    p.decision_bytes = rec["decision_bytes"].get<std::string>();
+    p.token_bytes = rec["token_bytes"].get<std::string>();
+    p.ledger_line = rec["ledger_line"].get<std::string>();
+    p.event_lines = rec["event_lines"].get<std::vector<std::string>>();
+    records.push_back(std::move(p));
+  }
+  if (!records.empty()) {
+    apply(records, true);
+    recovered_ = records.size();
+    bus::log_info("journal_replayed", {{"records", records.size()}, {"ledger_entries", ledger_count_}});
+  }
+  journal_lines_at_open_.clear();
+  // Everything in the journal is applied and durable: start a fresh journal.
+  journal_.truncate();
+}
+
+void CommitLog::commit(std::vector<Outcome> batch) {
+  if (batch.empty()) return;
+  std::vector<Prepared> records;
+  std::vector<std::string> journal_lines;
+  for (auto& o : batch) {
+    records.push_back(prepare(o));
+    journal_lines.push_back(records.back().journal_line);
+  }
+  journal_.append(journal_lines);
+  journal_.sync();  // commit point
+  for (const auto& l : journal_lines) journal_bytes_ += l.size() + 1;
+  apply(records, false);
+  if (journal_bytes_ > kJournalRotateBytes) {
+    journal_.truncate();
+    journal_bytes_ = 0;
+  }
+}
+
+}  // namespace nonaxis::arbiter

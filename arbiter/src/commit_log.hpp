@@ -1,0 +1,57 @@
+#pragma once
+// Exactly-once commit of decisions. A batch is first written to the Arbiter's
+// private write-ahead journal (one fdatasync), then applied: ledger and event
+// lines appended, decision and token files created NOREPLACE, one syncfs, then
+// published by rename. A crash at any point is repaired at start-up by re-applying
+// the journal, which yields byte-identical files and never a second decision.
+// Tokens become visible only after the ledger entry that records them is durable.
+#include <set>
+#include <string>
+#include <vector>
+
+#include "nonaxis/bus/append_log.hpp"
+#include "nonaxis/bus/fd.hpp"
+#include "nonaxis/bus/keys.hpp"
+#include "nonaxis/bus/layout.hpp"
+#include "outcome.hpp"
+
+namespace nonaxis::arbiter {
+
+class CommitLog {
+ public:
+  CommitLog(const bus::Layout& layout, const bus::Key& arbiter_key);
+
+  void commit(std::vector<Outcome> batch);
+
+  std::size_t ledger_entries() const { return ledger_count_; }
+  std::size_t recovered_records() const { return recovered_; }
+
+ private:
+  struct Prepared {
+    std::string journal_line;
+    std::string ledger_line;
+    std::vector<std::string> event_lines;
+    std::string decision_name;
+    std::string decision_bytes;
+    std::string token_bytes;  // empty when no token
+  };
+  Prepared prepare(Outcome& o);
+  void apply(const std::vector<Prepared>& records, bool recovering);
+  void recover();
+
+  bus::Layout layout_;
+  bus::Key key_;
+  bus::UniqueFd decisions_dir_, tokens_dir_, state_dir_;
+  // Filled while the logs below are opened (declared first so they exist by then).
+  std::vector<std::string> journal_lines_at_open_, ledger_lines_at_open_, event_lines_at_open_;
+  bus::AppendLog journal_;
+  bus::AppendLog ledger_;
+  bus::AppendLog events_;
+  std::set<std::string> ledger_ids_, event_ids_;
+  std::string ledger_chain_, event_chain_;
+  std::size_t ledger_count_ = 0;
+  std::size_t journal_bytes_ = 0;
+  std::size_t recovered_ = 0;
+};
+
+}  // namespace nonaxis::arbiter

@@ -1,0 +1,135 @@
+// nonaxis-arbiter: deterministic policy, token issuance, the decision ledger and
+// the human approvals console.
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "approvals.hpp"
+#include "nonaxis/bus/append_log.hpp"
+#include "nonaxis/bus/config.hpp"
+#include "nonaxis/bus/dir_watcher.hpp"
+#include "nonaxis/bus/ledger.hpp"
+#include "nonaxis/bus/log.hpp"
+#include "service.hpp"
+#include "verdict.hpp"
+
+namespace {
+
+using namespace nonaxis;
+
+// As root, a role never runs as root: prepare its directories, then drop to its user.
+void become_role(const bus::Layout& layout, bool prepare) {
+  const auto run_as = bus::resolve_run_as(bus::Role::kArbiter);
+  if (prepare) {
+    bus::prepare_role_dirs(layout, bus::Role::kArbiter, run_as);
+    const std::string v = arbiter::verdicts_dir(layout);
+    if (::mkdir(v.c_str(), 0700) != 0 && errno != EEXIST) throw bus::IoError("mkdir " + v, errno);
+    if (run_as && ::chown(v.c_str(), run_as->uid, run_as->gid) != 0) throw bus::IoError("chown " + v, errno);
+  }
+  if (run_as) bus::drop_privileges(*run_as);
+}
+
+int serve() {
+  const auto layout = bus::Layout::from_env();
+  arbiter::Keys keys{bus::KeyRing::from_env(bus::kEnvKeyArbiter), bus::KeyRing::from_env(bus::kEnvKeyCiso),
+                     bus::KeyRing::from_env(bus::kEnvKeyOperator), bus::KeyRing::from_env(bus::kEnvTokenSecret)};
+  for (const auto* ring : {&keys.arbiter, &keys.ciso, &keys.operator_}) {
+    if (ring->current().secret == keys.token.current().secret) {
+      throw bus::ConfigError(std::string(bus::kEnvTokenSecret) + " must differ from every bus signing key");
+    }
+  }
+  const auto policy = arbiter::Policy::load_configured();
+  arbiter::DeciderConfig dcfg;
+  dcfg.token_ttl = std::chrono::seconds(bus::env_int("ARBITER_TOKEN_TTL_SECONDS", 300, 10, 86400));
+  dcfg.max_duration_seconds = bus::env_int("ARBITER_MAX_DURATION_SECONDS", 60, 1, 86400);
+  arbiter::ServiceConfig scfg;
+  scfg.assessment_timeout = std::chrono::seconds(bus::env_int("ARBITER_ASSESSMENT_TIMEOUT_SECONDS", 60, 1, 86400));
+  scfg.human_timeout = std::chrono::seconds(bus::env_int("ARBITER_HUMAN_TIMEOUT_SECONDS", 1800, 1, 7 * 86400));
+  scfg.rescan_interval = std::chrono::seconds(bus::env_int("NONAXIS_RESCAN_SECONDS", 30, 1, 3600));
+  dcfg.human_timeout_minutes = (scfg.human_timeout.count() + 59) / 60;
+  become_role(layout, true);
+  bus::StopSignal stop;
+  bus::StopSignal::install_handlers(stop);
+  arbiter::Service service(layout, keys, policy, dcfg, scfg);
+  bus::log_info("arbiter_starting", {{"policy", policy.origin()}, {"policy_sha256", policy.sha256()}});
+  return service.run(stop);
+}
+
+int verify_ledger(bool as_json) {
+  const auto layout = bus::Layout::from_env();
+  const auto ring = bus::KeyRing::from_env(bus::kEnvKeyArbiter);
+  const std::string text = bus::read_whole_file(layout.ledger_file(), std::size_t{1} << 34);
+  std::string head;
+  try {
+    head = bus::read_whole_file(layout.ledger_head_file(), 4096);
+  } catch (const bus::IoError& e) {
+    if (e.code() != ENOENT) throw;
+  }
+  const auto r = bus::verify_ledger(text, ring, head);
+  if (as_json) {
+    std::cout << nlohmann::json{{"ok", r.ok}, {"entries", r.entries}, {"first_bad_line", r.first_bad_line}, {"reason", r.reason}}.dump() << "\n";
+  } else if (r.ok) {
+    std::cout << "ledger OK: " << r.entries << " entries, chain head " << r.last_chain_hash << "\n";
+  } else {
+    std::cout << "ledger BROKEN at line " << r.first_bad_line << ": " << r.reason << "\n";
+  }
+  return r.ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bus::set_log_component("arbiter");
+  CLI::App app{"Nonaxis Arbiter: deterministic policy, execution tokens, decision ledger"};
+  app.require_subcommand(1);
+  auto* serve_cmd = app.add_subcommand("serve", "Run the Arbiter daemon");
+  bool json_out = false;
+  auto* verify_cmd = app.add_subcommand("verify-ledger", "Verify the decision ledger's chain and signatures");
+  verify_cmd->add_flag("--json", json_out, "Print the result as JSON");
+  auto* approvals = app.add_subcommand("approvals", "Human review of escalated requests");
+  approvals->require_subcommand(1);
+  auto* list_cmd = approvals->add_subcommand("list", "List escalations waiting for a human");
+  list_cmd->add_flag("--json", json_out, "Print JSON");
+  std::string id, by, reason;
+  int wait = 10;
+  auto add_answer = [&](const char* name, const char* help) {
+    auto* c = approvals->add_subcommand(name, help);
+    c->add_option("ID", id, "Request id")->required();
+    c->add_option("--by", by, "Name of the human reviewer")->required();
+    c->add_option("--reason", reason, "Reason for the record");
+    c->add_option("--wait", wait, "Seconds to wait for the final decision")->check(CLI::Range(0, 600));
+    c->add_flag("--json", json_out, "Print JSON");
+    return c;
+  };
+  auto* approve_cmd = add_answer("approve", "Approve an escalated request");
+  auto* deny_cmd = add_answer("deny", "Deny an escalated request");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 64;
+  }
+  try {
+    if (*serve_cmd) return serve();
+    if (*verify_cmd) return verify_ledger(json_out);
+    const auto layout = bus::Layout::from_env();
+    if (*list_cmd) {
+      become_role(layout, false);
+      return arbiter::approvals_list(layout, json_out);
+    }
+    if (by.empty() || by.size() > 128) throw bus::ConfigError("--by must name the reviewer (1-128 characters)");
+    const auto key = bus::KeyRing::from_env(bus::kEnvKeyArbiter);
+    become_role(layout, false);
+    const bool approve = approve_cmd->parsed();
+    if (!approve && !deny_cmd->parsed()) return 64;
+    return arbiter::approvals_answer(layout, key.current(), id, approve, by, reason, wait, json_out);
+  } catch (const bus::ConfigError& e) {
+    std::cerr << "nonaxis-arbiter: configuration error: " << e.what() << "\n";
+    bus::log_error("config_error", {{"detail", e.what()}});
+    return 78;
+  } catch (const std::exception& e) {
+    std::cerr << "nonaxis-arbiter: " << e.what() << "\n";
+    bus::log_error("fatal", {{"detail", e.what()}});
+    return 70;
+  }
+}

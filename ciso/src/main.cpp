@@ -1,0 +1,82 @@
+// nonaxis-ciso: static security analysis of the actions the Operator proposes.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "nonaxis/bus/append_log.hpp"
+#include "nonaxis/bus/config.hpp"
+#include "nonaxis/bus/log.hpp"
+#include "nonaxis/bus/messages.hpp"
+#include "service.hpp"
+
+namespace {
+
+using namespace nonaxis;
+
+int serve() {
+  const auto layout = bus::Layout::from_env();
+  const auto ciso_keys = bus::KeyRing::from_env(bus::kEnvKeyCiso);
+  const auto operator_keys = bus::KeyRing::from_env(bus::kEnvKeyOperator);
+  const auto rescan = std::chrono::seconds(bus::env_int("NONAXIS_RESCAN_SECONDS", 30, 1, 3600));
+  const auto analyzer = ciso::Analyzer::load(bus::env_str("CISO_RULES_DIR", ""));
+  const auto run_as = bus::resolve_run_as(bus::Role::kCiso);
+  bus::prepare_role_dirs(layout, bus::Role::kCiso, run_as);
+  if (run_as) bus::drop_privileges(*run_as);
+  bus::StopSignal stop;
+  bus::StopSignal::install_handlers(stop);
+  ciso::Service service(layout, ciso_keys, operator_keys, analyzer, rescan);
+  return service.run(stop);
+}
+
+int analyze(const std::string& file, const std::string& command, const std::string& action,
+            const std::vector<std::string>& hosts, const std::string& context, bool explain) {
+  bus::ActionContent content;
+  if (!file.empty()) {
+    content.bytes = bus::read_whole_file(file, bus::kMaxContentBytes);
+  } else {
+    content.bytes = command;
+    content.is_command = true;
+  }
+  const auto analyzer = ciso::Analyzer::load(bus::env_str("CISO_RULES_DIR", ""));
+  const nlohmann::json request = {{"payload", bus::make_request_payload(action, content, hosts, context)}};
+  std::cout << ciso::assess_request(analyzer, request, explain).dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bus::set_log_component("ciso");
+  CLI::App app{"Nonaxis CISO: static analysis of proposed agent actions"};
+  app.require_subcommand(1);
+  auto* serve_cmd = app.add_subcommand("serve", "Run the CISO daemon");
+  auto* analyze_cmd = app.add_subcommand("analyze", "Analyse content and print the assessment payload (touches no queue)");
+  std::string file, command, action = "exec_unfamiliar", context;
+  std::vector<std::string> hosts;
+  bool json_out = false, explain = false;
+  auto* src = analyze_cmd->add_option_group("content");
+  src->add_option("--file", file, "Script file to analyse");
+  src->add_option("--command", command, "Command line to analyse");
+  src->require_option(1);
+  analyze_cmd->add_option("--action", action, "Action type");
+  analyze_cmd->add_option("--host", hosts, "Declared outbound host (repeatable)");
+  analyze_cmd->add_option("--context", context, "Operator-supplied context");
+  analyze_cmd->add_flag("--json", json_out, "Print JSON (the only output format)");
+  analyze_cmd->add_flag("--explain", explain, "Show how each finding contributed to the score");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 64;
+  }
+  try {
+    if (*serve_cmd) return serve();
+    return analyze(file, command, action, hosts, context, explain);
+  } catch (const bus::ConfigError& e) {
+    std::cerr << "nonaxis-ciso: configuration error: " << e.what() << "\n";
+    bus::log_error("config_error", {{"detail", e.what()}});
+    return 78;
+  } catch (const std::exception& e) {
+    std::cerr << "nonaxis-ciso: " << e.what() << "\n";
+    bus::log_error("fatal", {{"detail", e.what()}});
+    return 70;
+  }
+}

@@ -1,0 +1,48 @@
+#pragma once
+// The CISO daemon: assesses every request the Operator files, once. Its progress is
+// the set of assessments it has written (deterministic names, NOREPLACE), so a
+// restart resumes exactly where it stopped and never touches the Operator's files.
+#include <chrono>
+#include <set>
+#include <string>
+
+#include "nonaxis/bus/dead_letter.hpp"
+#include "nonaxis/bus/dir_watcher.hpp"
+#include "nonaxis/bus/durable_file.hpp"
+#include "nonaxis/bus/inbox.hpp"
+#include "nonaxis/bus/keys.hpp"
+#include "nonaxis/bus/layout.hpp"
+#include "nonaxis/ciso/analyzer.hpp"
+
+namespace nonaxis::ciso {
+
+class Service {
+ public:
+  Service(const bus::Layout& layout, const bus::KeyRing& ciso_keys, const bus::KeyRing& operator_keys,
+          const Analyzer& analyzer, std::chrono::seconds rescan_interval);
+  int run(const bus::StopSignal& stop);
+
+ private:
+  void consider(const std::string& name);
+  void flush();
+  void rescan();
+
+  bus::Layout layout_;
+  const bus::KeyRing& ciso_keys_;
+  const Analyzer& analyzer_;
+  std::chrono::seconds rescan_interval_;
+  bus::DeadLetter dead_;
+  bus::Inbox requests_;
+  bus::UniqueFd out_dir_;
+  std::set<std::string> done_;
+  std::set<std::string> in_batch_;
+  bus::BatchWriter batch_;
+};
+
+// Wraps an analysis failure as the fail-closed payload (risk 100, reject).
+nlohmann::json fail_closed_payload(const std::string& why);
+
+// Runs the analyzer on a verified request envelope; never throws.
+nlohmann::json assess_request(const Analyzer& analyzer, const nlohmann::json& request, bool explain = false);
+
+}  // namespace nonaxis::ciso

@@ -1,0 +1,84 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "nonaxis/bus/append_log.hpp"
+#include "nonaxis/bus/durable_file.hpp"
+#include "nonaxis/bus/fd.hpp"
+#include "nonaxis/bus/queue_reader.hpp"
+
+namespace nonaxis::bus {
+namespace {
+
+class TempDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/nonaxis-test-XXXXXX";
+    path = ::mkdtemp(tmpl);
+    dir = open_dir(path);
+  }
+  void TearDown() override { std::filesystem::remove_all(path); }
+  std::string read(const std::string& name) { return read_whole_file(path + "/" + name, 1 << 20); }
+  std::string path;
+  UniqueFd dir;
+};
+
+TEST_F(TempDir, CreatesFileWithContentAndMode) {
+  EXPECT_EQ(write_new_file(dir.get(), "a.json", "hello", 0640), WriteOutcome::kCreated);
+  EXPECT_EQ(read("a.json"), "hello");
+  struct stat st {};
+  ASSERT_EQ(::stat((path + "/a.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+}
+
+TEST_F(TempDir, DuplicateWriteIsDetectedNotApplied) {
+  ASSERT_EQ(write_new_file(dir.get(), "a.json", "first"), WriteOutcome::kCreated);
+  EXPECT_EQ(write_new_file(dir.get(), "a.json", "second"), WriteOutcome::kAlreadyExists);
+  EXPECT_EQ(read("a.json"), "first");
+  EXPECT_EQ(list_names(dir.get()).size(), 1u) << "no temp file may be left behind";
+}
+
+TEST_F(TempDir, BatchCommitPublishesAllAndReportsDuplicates) {
+  ASSERT_EQ(write_new_file(dir.get(), "b.json", "old"), WriteOutcome::kCreated);
+  BatchWriter b;
+  b.add(dir.get(), "a.json", "A");
+  b.add(dir.get(), "b.json", "B");
+  b.add(dir.get(), "c.json", "C");
+  const auto out = b.commit();
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0], WriteOutcome::kCreated);
+  EXPECT_EQ(out[1], WriteOutcome::kAlreadyExists);
+  EXPECT_EQ(read("b.json"), "old");
+  EXPECT_EQ(read("c.json"), "C");
+}
+
+TEST_F(TempDir, StaleTempsOfACrashedWriterAreRemoved) {
+  ASSERT_EQ(write_new_file(dir.get(), ".tmp-deadbeef", "partial"), WriteOutcome::kCreated);
+  remove_stale_temps(dir.get());
+  struct stat st {};
+  EXPECT_NE(::stat((path + "/.tmp-deadbeef").c_str(), &st), 0);
+}
+
+TEST_F(TempDir, AppendLogCutsATornTail) {
+  ASSERT_EQ(write_new_file(dir.get(), "log.jsonl", "{\"a\":1}\n{\"b\":"), WriteOutcome::kCreated);
+  std::vector<std::string> lines;
+  AppendLog log(path + "/log.jsonl", &lines);
+  EXPECT_EQ(lines.size(), 1u);
+  EXPECT_EQ(log.torn_bytes_removed(), 5u);
+  log.append({"{\"c\":3}"});
+  log.sync();
+  EXPECT_EQ(read("log.jsonl"), "{\"a\":1}\n{\"c\":3}\n");
+}
+
+TEST_F(TempDir, ReplaceFileSwapsAtomically) {
+  replace_file(dir.get(), "head", "1", true);
+  replace_file(dir.get(), "head", "2", true);
+  EXPECT_EQ(read("head"), "2");
+  EXPECT_EQ(list_names(dir.get()).size(), 1u);
+}
+
+}  // namespace
+}  // namespace nonaxis::bus

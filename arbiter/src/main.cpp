@@ -49,6 +49,7 @@ int serve() {
   scfg.rescan_interval = std::chrono::seconds(bus::env_int("NONAXIS_RESCAN_SECONDS", 30, 1, 3600));
   dcfg.human_timeout_minutes = (scfg.human_timeout.count() + 59) / 60;
   become_role(layout, true);
+  bus::wait_for_dirs({layout.pending_review(), layout.assessments()}, bus::env_int("NONAXIS_PEER_WAIT_SECONDS", 30, 0, 3600));
   bus::StopSignal stop;
   bus::StopSignal::install_handlers(stop);
   arbiter::Service service(layout, keys, policy, dcfg, scfg);

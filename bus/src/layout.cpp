@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <vector>
 
 #include "nonaxis/bus/fd.hpp"
@@ -74,6 +76,19 @@ void prepare_role_dirs(const Layout& l, Role role, const std::optional<RunAs>& r
   for (const auto& d : owned_dirs(l, role)) {
     const bool is_private = parent_of(d) == l.base + "/private";
     ensure_dir(d, is_private ? 0700 : 0750, run_as, true);
+  }
+}
+
+void wait_for_dirs(const std::vector<std::string>& dirs, long long timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  for (const auto& d : dirs) {
+    struct stat st {};
+    while (::stat(d.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw ConfigError("peer directory " + d + " does not exist; is GOVERNANCE_BASE_DIR shared with the peer roles?");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   }
 }
 

@@ -43,7 +43,9 @@ op::Client make_client() {
   const auto layout = bus::Layout::from_env();
   auto keys = bus::KeyRing::from_env(bus::kEnvKeyOperator);
   // As root, file requests as the Operator's own user: readers accept only its files.
-  if (const auto run_as = bus::resolve_run_as(bus::Role::kOperator)) bus::drop_privileges(*run_as);
+  const auto run_as = bus::resolve_run_as(bus::Role::kOperator);
+  bus::prepare_role_dirs(layout, bus::Role::kOperator, run_as);
+  if (run_as) bus::drop_privileges(*run_as);
   return op::Client(layout, std::move(keys));
 }
 
@@ -67,6 +69,7 @@ int main(int argc, char** argv) {
   submit->add_option("--context", context, "Why the action is proposed (no raw user messages)");
   submit->add_option("--wait", wait, "Seconds to wait for a decision (0: do not wait)")->check(CLI::Range(0.0, 3600.0));
   submit->add_flag("--json", json_out, "Print one JSON object");
+  auto* init = app.add_subcommand("init", "Create the Operator's directories (done by submit too)");
   auto* status = app.add_subcommand("status", "Show the decision for a request");
   status->add_option("ID", id, "Request id")->required();
   status->add_flag("--json", json_out, "Print one JSON object");
@@ -76,6 +79,10 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : kExitUsage;
   }
   try {
+    if (*init) {
+      make_client();
+      return 0;
+    }
     if (*status) {
       auto client = make_client();
       const auto r = client.status(id);

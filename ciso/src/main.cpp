@@ -21,6 +21,7 @@ int serve() {
   const auto run_as = bus::resolve_run_as(bus::Role::kCiso);
   bus::prepare_role_dirs(layout, bus::Role::kCiso, run_as);
   if (run_as) bus::drop_privileges(*run_as);
+  bus::wait_for_dirs({layout.pending_review()}, bus::env_int("NONAXIS_PEER_WAIT_SECONDS", 30, 0, 3600));
   bus::StopSignal stop;
   bus::StopSignal::install_handlers(stop);
   ciso::Service service(layout, ciso_keys, operator_keys, analyzer, rescan);

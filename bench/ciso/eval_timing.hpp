@@ -1,0 +1,34 @@
+#pragma once
+// Speed: analyzer throughput and per-request latency, and ShellCheck on the same files.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "eval_corpus.hpp"
+#include "nonaxis/ciso/analyzer.hpp"
+
+namespace nonaxis::ciso::eval {
+
+struct SpeedReport {
+  std::size_t requests = 0;
+  std::size_t bytes = 0;
+  double seconds = 0;
+  double mb_per_s = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;        // over requests whose content is under 16 KB
+  double max_ms = 0;
+};
+
+struct ShellcheckReport {
+  bool ran = false;
+  std::string note;
+  std::size_t files = 0;
+  std::size_t bytes = 0;
+  double seconds = 0;
+  double mb_per_s = 0;
+};
+
+SpeedReport measure_analyzer(const Analyzer& a, const std::vector<Sample>& samples, int repeats);
+ShellcheckReport measure_shellcheck(const std::vector<Sample>& samples);
+
+}  // namespace nonaxis::ciso::eval

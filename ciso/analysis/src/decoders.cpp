@@ -1,0 +1,112 @@
+#include "decoders.hpp"
+
+#include <openssl/evp.h>
+#include <re2/re2.h>
+
+#include <cctype>
+
+namespace nonaxis::ciso::detail {
+namespace {
+
+int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  return (std::tolower(static_cast<unsigned char>(c)) - 'a') + 10;
+}
+
+std::string decode_hex_pairs(std::string_view s) {
+  std::string out;
+  std::string digits;
+  for (char c : s) {
+    if (std::isxdigit(static_cast<unsigned char>(c)) != 0) digits.push_back(c);
+  }
+  for (std::size_t i = 0; i + 1 < digits.size(); i += 2) {
+    out.push_back(static_cast<char>(hexval(digits[i]) * 16 + hexval(digits[i + 1])));
+  }
+  return out;
+}
+
+// "\x63\x75" or "\143\165": both spellings are common in printf/echo -e payloads.
+std::string decode_escapes(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 >= s.size()) continue;
+    if (s[i + 1] == 'x' && i + 3 < s.size()) {
+      out.push_back(static_cast<char>(hexval(s[i + 2]) * 16 + hexval(s[i + 3])));
+      i += 3;
+    } else if (i + 3 < s.size()) {
+      out.push_back(static_cast<char>(((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')) & 0xff));
+      i += 3;
+    }
+  }
+  return out;
+}
+
+std::string decode_chr_chain(std::string_view s) {
+  std::string out;
+  re2::StringPiece in(s.data(), s.size());
+  static const re2::RE2 num(R"re(chr\((\d{1,3})\))re");
+  int v = 0;
+  while (re2::RE2::FindAndConsume(&in, num, &v)) out.push_back(static_cast<char>(v & 0xff));
+  return out;
+}
+
+}  // namespace
+
+bool mostly_printable(std::string_view s) {
+  if (s.size() < 4) return false;
+  std::size_t ok = 0;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t' || c == '\r') ++ok;
+  }
+  return ok * 100 >= s.size() * 95;
+}
+
+std::string decode_base64(std::string_view s) {
+  std::string in(s);
+  while (in.size() % 4 != 0) in.push_back('=');
+  std::string out(in.size() / 4 * 3 + 1, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  if (n < 0) return {};
+  std::size_t len = static_cast<std::size_t>(n);
+  // EVP_DecodeBlock counts padding as zero bytes; drop them.
+  for (std::size_t k = in.size(); k > 0 && in[k - 1] == '=' && len > 0; --k) --len;
+  out.resize(len);
+  return out;
+}
+
+std::vector<DecodedBlob> find_encoded_blobs(std::string_view text, std::size_t max_blobs, std::size_t max_bytes) {
+  struct Kind {
+    const char* name;
+    const re2::RE2* re;
+    std::string (*decode)(std::string_view);
+  };
+  static const re2::RE2 b64(R"re(([A-Za-z0-9+/]{16,}={0,2}))re");
+  static const re2::RE2 esc(R"re(((?:\\x[0-9a-fA-F]{2}){4,}|(?:\\[0-7]{3}){4,}))re");
+  static const re2::RE2 hex(R"re(((?:[0-9a-fA-F]{2}[ :]?){10,}))re");
+  static const re2::RE2 chr(R"re(((?:chr\(\d{1,3}\)\s*[+,]?\s*){4,}))re");
+  static const Kind kinds[] = {
+      {"base64", &b64, decode_base64},
+      {"escapes", &esc, decode_escapes},
+      {"hex", &hex, decode_hex_pairs},
+      {"chr", &chr, decode_chr_chain},
+  };
+  std::vector<DecodedBlob> out;
+  for (const Kind& k : kinds) {
+    re2::StringPiece in(text.data(), text.size());
+    re2::StringPiece m;
+    while (out.size() < max_blobs && re2::RE2::FindAndConsume(&in, *k.re, &m)) {
+      if (m.size() > max_bytes * 2) continue;
+      std::string decoded = k.decode(std::string_view(m.data(), m.size()));
+      if (!mostly_printable(decoded)) continue;
+      // Plain words and paths also match the base64 alphabet; demand that decoding changed
+      // the text into something with separators, as real payloads have.
+      if (decoded.find_first_of(" ;|/\n=(") == std::string::npos) continue;
+      out.push_back({k.name, std::move(decoded), static_cast<std::size_t>(m.data() - text.data())});
+    }
+  }
+  return out;
+}
+
+}  // namespace nonaxis::ciso::detail

@@ -1,0 +1,172 @@
+#include "filesystem_extractor.hpp"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <memory>
+#include <set>
+
+namespace nonaxis::ciso::detail {
+namespace {
+
+bool ignorable_target(const std::string& t) {
+  return t.empty() || t == "/dev/null" || t == "/dev/stdout" || t == "/dev/stderr" || t == "/dev/tty" || t == "-" ||
+         t.rfind("/dev/fd/", 0) == 0 || t.find_first_not_of("0123456789-") == std::string::npos;
+}
+
+std::vector<std::string> file_operands(const std::vector<std::string>& argv, std::size_t from,
+                                       const std::set<std::string>& with_arg) {
+  std::vector<std::string> out;
+  bool options_done = false;
+  for (std::size_t i = from; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (!options_done && a == "--") {
+      options_done = true;
+      continue;
+    }
+    if (!options_done && a.size() > 1 && a[0] == '-') {
+      if (with_arg.count(a) != 0) ++i;
+      continue;
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
+void push(std::vector<FsWrite>& out, const std::string& path, const char* op, std::size_t off) {
+  if (ignorable_target(path)) return;
+  out.push_back({path, op, off});
+}
+
+std::string url_basename(const std::string& url) {
+  auto q = url.find_first_of("?#");
+  std::string u = url.substr(0, q);
+  const auto slash = u.find_last_of('/');
+  return slash == std::string::npos ? std::string() : u.substr(slash + 1);
+}
+
+}  // namespace
+
+std::string path_concern(std::string_view p) {
+  struct PathClass {
+    const char* re;
+    const char* concern;
+  };
+  static const PathClass rules[] = {
+      {R"re(^/etc/(?:sudoers|passwd|shadow|group|gshadow))re", "account or sudo database"},
+      {R"re(^/etc/(?:cron|crontab)|^/var/spool/cron|crontab$)re", "scheduled task (persistence)"},
+      {R"re(/etc/systemd/|/lib/systemd/|\.config/systemd/|/etc/init\.d/|/etc/rc\.local)re", "service definition (persistence)"},
+      {R"re((?:^|/)\.(?:bashrc|bash_profile|profile|zshrc|zprofile|bash_login|bash_logout)$|^/etc/(?:profile|bash\.bashrc|environment))re", "shell startup file (runs at every login)"},
+      {R"re(\.ssh/)re", "SSH keys or configuration"},
+      {R"re(^/etc/ld\.so\.preload)re", "global library preload"},
+      {R"re(^/etc/pam\.d/)re", "authentication stack"},
+      {R"re(^/var/log/|_history$|^/var/spool/mail)re", "logs or history (evidence)"},
+      {R"re(^/dev/(?:sd|nvme|hd|vd|xvd|mmcblk|disk|mapper|md))re", "raw block device"},
+      {R"re(^/proc/|^/sys/)re", "kernel interface"},
+      {R"re(^/(?:etc|usr|bin|sbin|lib|lib64|boot|opt)(?:/|$))re", "system path"},
+      {R"re(^(?:/|~|\$HOME|\$\{HOME\})/?\*?$)re", "root or home directory"},
+  };
+  static const std::vector<std::unique_ptr<re2::RE2>> compiled = [] {
+    std::vector<std::unique_ptr<re2::RE2>> v;
+    for (const PathClass& r : rules) v.push_back(std::make_unique<re2::RE2>(r.re));
+    return v;
+  }();
+  for (std::size_t i = 0; i < compiled.size(); ++i) {
+    if (re2::RE2::PartialMatch(re2::StringPiece(p.data(), p.size()), *compiled[i])) return rules[i].concern;
+  }
+  return "";
+}
+
+void writes_from_command(const EffectiveCommand& ec, const std::vector<Redirect>& redirects, std::size_t off,
+                         std::vector<FsWrite>& out) {
+  for (const Redirect& r : redirects) {
+    const std::string& op = r.op;
+    if (op.find('<') != std::string::npos || op.find(">&") != std::string::npos) continue;
+    push(out, r.target, op.find(">>") != std::string::npos ? "append" : "write", off);
+  }
+  const auto& a = ec.argv;
+  if (a.empty()) return;
+  const std::string& n = ec.name;
+  if (n == "tee") {
+    const bool app = std::find(a.begin(), a.end(), "-a") != a.end() || std::find(a.begin(), a.end(), "--append") != a.end();
+    for (const auto& f : file_operands(a, 1, {})) push(out, f, app ? "append" : "write", off);
+  } else if (n == "cp" || n == "install" || n == "mv" || n == "ln" || n == "rsync") {
+    const auto ops = file_operands(a, 1, {"-t", "-m", "-o", "-g", "-S", "--target-directory", "-e"});
+    if (ops.size() >= 2 && ops.back().find(':') == std::string::npos) {
+      push(out, ops.back(), n == "mv" ? "modify" : "create", off);
+    }
+    if (n == "mv" && ops.size() >= 2) {
+      for (std::size_t i = 0; i + 1 < ops.size(); ++i) push(out, ops[i], "delete", off);
+    }
+  } else if (n == "touch" || n == "mkdir" || n == "mkfifo" || n == "mknod") {
+    for (const auto& f : file_operands(a, 1, {"-m", "-d", "-r", "-t", "--date", "--reference", "--mode"})) {
+      push(out, f, "create", off);
+      if (n == "mknod") break;
+    }
+  } else if (n == "rm" || n == "unlink" || n == "rmdir" || n == "shred" || n == "srm" || n == "wipe") {
+    for (const auto& f : file_operands(a, 1, {"-n", "-s", "--iterations", "--size"})) push(out, f, "delete", off);
+  } else if (n == "chmod" || n == "chown" || n == "chgrp" || n == "chattr" || n == "setfacl" || n == "setcap" ||
+             n == "chflags") {
+    const auto ops = file_operands(a, 1, {"--reference", "-m", "-x", "-M", "-X"});
+    for (std::size_t i = 1; i < ops.size(); ++i) push(out, ops[i], "chmod", off);
+  } else if (n == "truncate") {
+    for (const auto& f : file_operands(a, 1, {"-s", "--size", "-r", "--reference"})) push(out, f, "modify", off);
+  } else if (n == "sed" || n == "perl") {
+    bool inplace = false;
+    for (std::size_t i = 1; i < a.size(); ++i) {
+      if (a[i].rfind("-i", 0) == 0 || a[i] == "--in-place" || (n == "perl" && a[i].rfind("-pi", 0) == 0)) inplace = true;
+    }
+    if (inplace) {
+      const auto ops = file_operands(a, 1, {"-e", "-f", "--expression", "--file"});
+      bool script_is_operand = true;
+      for (const auto& s : a) {
+        if (s == "-e" || s == "-f" || s == "--expression") script_is_operand = false;
+      }
+      for (std::size_t i = script_is_operand ? 1 : 0; i < ops.size(); ++i) push(out, ops[i], "modify", off);
+    }
+  } else if (n == "dd") {
+    for (const auto& s : a) {
+      if (s.rfind("of=", 0) == 0) push(out, s.substr(3), "write", off);
+    }
+  } else if (n == "curl" || n == "wget") {
+    for (const auto& f : downloaded_files(ec)) push(out, f, "create", off);
+  } else if (n == "crontab") {
+    const auto ops = file_operands(a, 1, {"-u"});
+    if (!ops.empty()) push(out, "/var/spool/cron/crontabs (user crontab)", "modify", off);
+  } else if (n == "useradd" || n == "adduser" || n == "usermod" || n == "userdel" || n == "chpasswd" || n == "passwd" ||
+             n == "chsh" || n == "groupadd" || n == "gpasswd") {
+    push(out, "/etc/passwd, /etc/shadow (account database)", "modify", off);
+  } else if (n == "systemctl" && a.size() > 1 && (a[1] == "enable" || a[1] == "disable" || a[1] == "mask")) {
+    push(out, "/etc/systemd/system (unit links)", "modify", off);
+  }
+}
+
+std::vector<std::string> downloaded_files(const EffectiveCommand& ec) {
+  std::vector<std::string> out;
+  const auto& a = ec.argv;
+  if (ec.name != "curl" && ec.name != "wget") return out;
+  bool remote_name = false;
+  bool explicit_output = false;
+  for (std::size_t i = 1; i < a.size(); ++i) {
+    const std::string& s = a[i];
+    if ((ec.name == "curl" && (s == "-o" || s == "--output")) || (ec.name == "wget" && (s == "-O" || s == "--output-document"))) {
+      if (i + 1 < a.size()) out.push_back(a[i + 1]);
+      explicit_output = true;
+      ++i;
+    } else if (ec.name == "curl" && (s == "-O" || s == "--remote-name" ||
+                                      (s.size() > 2 && s[0] == '-' && s[1] != '-' && s.find('O') != std::string::npos))) {
+      remote_name = true;
+    }
+  }
+  if (ec.name == "wget" && !explicit_output) remote_name = true;
+  if (remote_name) {
+    for (std::size_t i = 1; i < a.size(); ++i) {
+      if (a[i].find("://") == std::string::npos) continue;
+      const std::string b = url_basename(a[i]);
+      if (!b.empty()) out.push_back(b);
+    }
+  }
+  return out;
+}
+
+}  // namespace nonaxis::ciso::detail

@@ -1,0 +1,77 @@
+#pragma once
+// A rule is data (profiles/ciso/*.yaml) compiled into RE2 patterns. Matching is linear-time:
+// each scope has one RE2::Set that finds candidate rules in a single pass over a document.
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nonaxis::ciso::detail {
+
+// Where a rule's pattern is applied. Each scope is a different rendering of the content.
+enum class Scope : std::size_t {
+  Command = 0,  // one simple command, wrappers (sudo, env, nohup...) stripped, quotes removed, redirects as ">path"
+  Pipeline,     // a whole pipeline: "cmd1 args | cmd2 args"
+  Argv0,        // the program path as written, prefixed with "sudo " when elevated
+  Text,         // the raw text of a script or decoded layer (any language)
+  Python,       // Python source with adjacent string literals joined
+  Context,      // the operator-supplied free text
+  Fact,         // structural facts the analyzer derives ("decoded-payload base64 suspicious", ...)
+};
+inline constexpr std::size_t kScopeCount = 7;
+
+enum class Severity { Low, Medium, High, Critical };
+enum class Level { None, Low, Medium, High };
+
+const char* to_string(Severity s);
+const char* to_string(Level l);
+const char* to_string(Scope s);
+
+struct Rule {
+  std::string id;
+  std::string category;
+  std::string description;
+  Severity severity = Severity::Low;
+  int weight = 0;  // contribution to the risk score before combination, 0..100
+  std::vector<Scope> scopes;
+  std::string pattern_text;
+  std::unique_ptr<re2::RE2> pattern;
+  std::unique_ptr<re2::RE2> unless;  // suppresses a match when it also matches the document
+  Level exfiltration = Level::None;
+  Level privilege_escalation = Level::None;
+  bool obfuscation = false;
+  bool prompt_injection = false;
+  bool vuln_pattern = true;  // listed in checklist.known_vuln_patterns
+  std::vector<std::string> positive;
+  std::vector<std::string> negative;
+};
+
+struct RuleHit {
+  const Rule* rule;
+  std::size_t offset;  // byte offset of the match inside the document
+};
+
+struct RuleSet {
+  std::vector<Rule> rules;
+  struct ScopeIndex {
+    std::unique_ptr<re2::RE2::Set> set;
+    std::vector<std::size_t> rule_of;  // set pattern index -> rules index
+  };
+  std::array<ScopeIndex, kScopeCount> index;
+
+  // Appends every rule of `scope` that matches `doc` (and is not suppressed by its `unless`).
+  void match(Scope scope, std::string_view doc, std::vector<RuleHit>& hits) const;
+};
+
+// Parses and compiles rules from YAML documents (name, text). Throws std::runtime_error.
+std::shared_ptr<const RuleSet> compile_rules(const std::vector<std::pair<std::string, std::string>>& files);
+
+// The profiles/ciso/*.yaml files compiled into the library (generated at build time).
+std::vector<std::pair<std::string, std::string>> embedded_rule_files();
+
+}  // namespace nonaxis::ciso::detail

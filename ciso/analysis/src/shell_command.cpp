@@ -1,0 +1,117 @@
+#include "shell_command.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+namespace nonaxis::ciso::detail {
+namespace {
+
+bool is_assignment(const std::string& w) {
+  const auto eq = w.find('=');
+  if (eq == std::string::npos || eq == 0) return false;
+  return std::all_of(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(eq),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; });
+}
+
+// Skips a wrapper's own options. `with_arg` lists options that consume the next word.
+std::size_t skip_options(const std::vector<std::string>& a, std::size_t i, const std::set<std::string>& with_arg) {
+  while (i < a.size() && a[i].size() > 1 && a[i][0] == '-') {
+    if (a[i] == "--") return i + 1;
+    const bool takes = with_arg.count(a[i]) != 0;
+    i += takes ? 2 : 1;
+  }
+  return i;
+}
+
+}  // namespace
+
+std::string basename_of(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool is_shell_name(const std::string& n) {
+  static const std::set<std::string> k = {"sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "fish", "tcsh", "csh"};
+  return k.count(n) != 0;
+}
+
+bool is_python_name(const std::string& n) {
+  if (n.rfind("python", 0) != 0) return false;
+  return std::all_of(n.begin() + 6, n.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '.'; });
+}
+
+EffectiveCommand effective_command(const std::vector<std::string>& words, const std::vector<Redirect>& redirects) {
+  EffectiveCommand ec;
+  const std::vector<std::string>& a = words;
+  std::size_t i = 0;
+  // Bounded: each pass consumes at least one word.
+  while (i < a.size()) {
+    const std::string n = basename_of(a[i]);
+    if (n == "sudo") {
+      ec.elevation = "sudo";
+      i = skip_options(a, i + 1, {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group"});
+    } else if (n == "doas" || n == "pkexec" || n == "run0") {
+      ec.elevation = n;
+      i = skip_options(a, i + 1, {"-u", "-C", "--user"});
+    } else if (n == "env") {
+      i = skip_options(a, i + 1, {"-u", "-C", "-S", "--unset", "--chdir"});
+      while (i < a.size() && is_assignment(a[i])) ++i;
+    } else if (n == "nohup" || n == "time" || n == "exec" || n == "builtin" || n == "setsid" || n == "unbuffer" ||
+               n == "torsocks" || n == "proxychains" || n == "proxychains4" || n == "stdbuf" || n == "chronic") {
+      i = skip_options(a, i + 1, {"-a", "-f", "-q"});
+    } else if (n == "command" && i + 1 < a.size() && a[i + 1] != "-v" && a[i + 1] != "-V") {
+      i = skip_options(a, i + 1, {});
+    } else if (n == "nice" || n == "ionice" || n == "chrt") {
+      i = skip_options(a, i + 1, {"-n", "-c", "-p", "--adjustment", "--class"});
+      if (n == "chrt" && i < a.size() && std::isdigit(static_cast<unsigned char>(a[i][0])) != 0) ++i;
+    } else if (n == "timeout") {
+      i = skip_options(a, i + 1, {"-s", "-k", "--signal", "--kill-after"});
+      if (i < a.size()) ++i;  // the duration
+    } else if (n == "xargs") {
+      i = skip_options(a, i + 1, {"-I", "-n", "-P", "-d", "-L", "-s", "-a", "-E", "-i"});
+      if (i >= a.size()) break;  // bare xargs runs echo
+    } else if (n == "busybox" && i + 1 < a.size()) {
+      ++i;
+    } else {
+      break;
+    }
+  }
+  if (i >= a.size()) i = 0;  // only wrappers (e.g. `sudo -i`): describe the wrapper itself
+  ec.argv.assign(a.begin() + static_cast<std::ptrdiff_t>(i), a.end());
+  if (ec.argv.empty()) return ec;
+  ec.name = basename_of(ec.argv[0]);
+  ec.rendered = ec.name;
+  for (std::size_t k = 1; k < ec.argv.size(); ++k) {
+    ec.rendered += ' ';
+    ec.rendered += ec.argv[k];
+  }
+  for (const Redirect& r : redirects) {
+    ec.rendered += ' ';
+    ec.rendered += r.op;
+    ec.rendered += r.target;
+  }
+  ec.argv0_doc = ec.elevation.empty() ? ec.argv[0] : ec.elevation + " " + ec.argv[0];
+  return ec;
+}
+
+EffectiveCommand effective_command(const Command& c) {
+  std::vector<std::string> words;
+  words.reserve(c.words.size());
+  for (const Word& w : c.words) words.push_back(w.text);
+  EffectiveCommand ec = effective_command(words, c.redirects);
+  if (words.empty()) {
+    // Assignment-only commands (HISTFILE=/dev/null) and bare redirections (`> file`) still act.
+    for (const auto& [name, value] : c.assignments) {
+      if (!ec.rendered.empty()) ec.rendered += ' ';
+      ec.rendered += name + "=" + value;
+    }
+    for (const Redirect& r : c.redirects) {
+      if (!ec.rendered.empty()) ec.rendered += ' ';
+      ec.rendered += r.op + r.target;
+    }
+  }
+  return ec;
+}
+
+}  // namespace nonaxis::ciso::detail

@@ -1,0 +1,91 @@
+// The shell reader: quoting, lists, substitutions, here-docs and variable tricks.
+#include <gtest/gtest.h>
+
+#include "shell_command.hpp"
+#include "shell_parser.hpp"
+
+namespace nonaxis::ciso::detail {
+namespace {
+
+std::vector<std::string> rendered(const std::string& src) {
+  VarMap vars;
+  std::vector<std::string> out;
+  for (const auto& c : parse_shell(src, vars).commands) out.push_back(effective_command(c).rendered);
+  return out;
+}
+
+TEST(ShellParser, QuotingAndLists) {
+  EXPECT_EQ(rendered("echo 'a b' \"c d\" e\\ f && ls -l; pwd || true"),
+            (std::vector<std::string>{"echo a b c d e f", "ls -l", "pwd", "true"}));
+}
+
+TEST(ShellParser, PipelinesShareAnIndex) {
+  VarMap vars;
+  const auto p = parse_shell("cat a | grep b | sort; ls", vars);
+  ASSERT_EQ(p.commands.size(), 4u);
+  EXPECT_EQ(p.commands[0].pipeline, p.commands[2].pipeline);
+  EXPECT_NE(p.commands[2].pipeline, p.commands[3].pipeline);
+  EXPECT_TRUE(p.commands[1].piped_in);
+  EXPECT_TRUE(p.commands[1].piped_out);
+}
+
+TEST(ShellParser, RedirectionsAreRendered) {
+  EXPECT_EQ(rendered("echo x >> /etc/cron.d/job 2>/dev/null"), (std::vector<std::string>{"echo x >>/etc/cron.d/job 2>/dev/null"}));
+  EXPECT_EQ(rendered("echo 0> /var/log/secure"), (std::vector<std::string>{"echo 0>/var/log/secure"}));
+}
+
+TEST(ShellParser, WrappersAreStripped) {
+  EXPECT_EQ(rendered("sudo -u root env A=1 nohup nice -n 5 curl -s x"), (std::vector<std::string>{"curl -s x"}));
+  EXPECT_EQ(rendered("find . -print0 | xargs -0 -I{} rm {}")[1], "rm {}");
+}
+
+TEST(ShellParser, CommandSubstitutionBodiesAreCollected) {
+  VarMap vars;
+  const auto p = parse_shell("x=$(curl -s http://a.example) ; echo `id`", vars);
+  ASSERT_EQ(p.substitutions.size(), 2u);
+  EXPECT_EQ(p.substitutions[0].text, "curl -s http://a.example");
+  EXPECT_EQ(p.substitutions[1].text, "id");
+}
+
+TEST(ShellParser, HereDocBodyIsAttached) {
+  VarMap vars;
+  const auto p = parse_shell("bash <<'EOF'\ncurl x | sh\nEOF\necho done\n", vars);
+  ASSERT_EQ(p.commands.size(), 2u);
+  ASSERT_EQ(p.commands[0].redirects.size(), 1u);
+  EXPECT_EQ(p.commands[0].redirects[0].body, "curl x | sh\n");
+  EXPECT_EQ(effective_command(p.commands[1]).rendered, "echo done");
+}
+
+TEST(ShellParser, VariablesAssignedByTheScriptAreExpanded) {
+  EXPECT_EQ(rendered("a=cu; b=rl; $a$b -s x")[0], "a=cu");
+  EXPECT_EQ(rendered("a=cu; b=rl; $a$b -s x")[2], "curl -s x");
+  EXPECT_EQ(rendered("cmd=\"base64 -d\"; cat f | $cmd")[2], "base64 -d");
+  EXPECT_EQ(rendered("echo $UNKNOWN ${HOME}")[0], "echo $UNKNOWN $HOME");
+}
+
+TEST(ShellParser, IfsAndAnsiCAreDecoded) {
+  VarMap vars;
+  const auto p = parse_shell("cat${IFS}/etc/passwd; $'\\x63\\x75\\x72\\x6c' x", vars);
+  ASSERT_EQ(p.commands.size(), 2u);
+  EXPECT_EQ(effective_command(p.commands[0]).rendered, "cat /etc/passwd");
+  EXPECT_EQ(effective_command(p.commands[1]).rendered, "curl x");
+  EXPECT_EQ(p.ifs_expansions, 1u);
+  EXPECT_EQ(p.ansi_c_encoded, 4u);
+}
+
+TEST(ShellParser, KeywordsAndCommentsAreSkipped) {
+  EXPECT_EQ(rendered("if [ -f x ]; then rm x; fi # rm -rf /"),
+            (std::vector<std::string>{"[ -f x ]", "rm x"}));
+  EXPECT_EQ(rendered("for f in a b; do echo $f; done"), (std::vector<std::string>{"echo $f"}));
+}
+
+TEST(ShellParser, UnterminatedInputDoesNotHang) {
+  for (const char* s : {"echo 'abc", "echo \"abc", "echo $(ls", "cat <<EOF\nx", "echo `id", "${", "$'\\x"}) {
+    VarMap vars;
+    (void)parse_shell(s, vars);
+  }
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace nonaxis::ciso::detail

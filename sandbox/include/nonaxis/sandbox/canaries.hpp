@@ -1,0 +1,42 @@
+#pragma once
+// ADR-010 canary files in every workspace. THESE ARE NOT REAL CREDENTIALS: each holds
+// a random marker and exists only to be noticed. No legitimate content has a reason
+// to open them; any access is reported as an incident in the execution record.
+#include <string>
+#include <vector>
+
+#include "nonaxis/sandbox/unique_fd.hpp"
+
+namespace nonaxis::sandbox {
+
+struct CanaryTouch {
+  std::string file;
+  std::string what;  // "opened", "read", "modified", "attributes", "deleted", "moved"
+};
+
+class CanarySet {
+ public:
+  // Creates the canary files in `workspace`, owned by uid/gid, and watches them
+  // with inotify. Throws std::system_error.
+  CanarySet(const std::string& workspace, unsigned uid, unsigned gid);
+  // Closing an inotify descriptor waits for an SRCU grace period (~10 ms). The last
+  // reference is handed to a short-lived child that closes it, so the caller of the
+  // sandbox does not wait for kernel bookkeeping.
+  ~CanarySet();
+  CanarySet(const CanarySet&) = delete;
+  CanarySet& operator=(const CanarySet&) = delete;
+
+  int fd() const { return inotify_.get(); }
+  // Reads pending inotify events (non-blocking) into touches().
+  void drain();
+  const std::vector<CanaryTouch>& touches() const { return touches_; }
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  UniqueFd inotify_;
+  std::vector<std::string> names_;
+  std::vector<int> watches_;
+  std::vector<CanaryTouch> touches_;
+};
+
+}  // namespace nonaxis::sandbox

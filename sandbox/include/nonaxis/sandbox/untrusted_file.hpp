@@ -1,0 +1,25 @@
+#pragma once
+// Reading files the Operator controls (token, content): never through a symlink,
+// only regular files, and never more than a stated bound.
+#include <cstddef>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+#include "nonaxis/sandbox/unique_fd.hpp"
+
+namespace nonaxis::sandbox {
+
+class UntrustedFileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Opens `path` O_RDONLY|O_NOFOLLOW|O_CLOEXEC and checks (on the descriptor) that it
+// is a regular file of at most `max_bytes`. Throws UntrustedFileError.
+UniqueFd open_untrusted_regular(const std::filesystem::path& path, std::size_t max_bytes, std::size_t* size_out);
+
+// Whole contents of a small untrusted file, read from the checked descriptor.
+std::string read_untrusted_file(const std::filesystem::path& path, std::size_t max_bytes);
+
+}  // namespace nonaxis::sandbox

@@ -1,0 +1,437 @@
+#include "nonaxis/sandbox/launcher.hpp"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <grp.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "nonaxis/sandbox/child_error.hpp"
+#include "nonaxis/sandbox/durable_write.hpp"
+#include "nonaxis/sandbox/fs_view.hpp"
+#include "nonaxis/sandbox/privileges.hpp"
+#include "nonaxis/sandbox/unique_fd.hpp"
+
+namespace nonaxis::sandbox {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Fixed descriptor numbers in the child after the shuffle.
+constexpr int kContentFd = 3;
+constexpr int kReportFd = 4;
+
+struct Pipe {
+  UniqueFd r, w;
+};
+Pipe make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+// Everything the child needs, prepared before clone so the child allocates little.
+struct ChildPlan {
+  FsViewSpec fs;
+  std::vector<std::string> argv_storage;
+  std::vector<std::string> envp_storage;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  bool run_with_shell = false;
+  bool keep_content_open = false;  // scripts: the interpreter reopens /dev/fd/3
+  RlimitPlan rlimits{};
+  const std::vector<sock_filter>* seccomp = nullptr;
+  MacChoice mac;
+  int sync_r = -1, report_w = -1, out_w = -1, err_w = -1, content = -1;
+};
+
+[[noreturn]] void child_fail(int report, const char* step, int err) {
+  const ChildMessage m = child_error(step, err);
+  (void)!::write(report, &m, sizeof m);
+  ::_exit(code(Refusal::kConfinementFailed));
+}
+
+// Runs in the new namespaces. Order matters: identity, mounts, MAC preparation,
+// limits, session, descriptors, capabilities, no_new_privs, Landlock, seccomp, exec.
+[[noreturn]] void child_main(ChildPlan& p) {
+  const int report = p.report_w;
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // Two release points from the supervisor: 'm' once the id maps are written (the
+  // filesystem view can then be built), 'g' once the network namespace is ready. The
+  // supervisor programs nftables while the child builds its mounts.
+  char go = 0;
+  if (::read(p.sync_r, &go, 1) != 1 || go != 'm') ::_exit(code(Refusal::kConfinementFailed));
+  std::uint32_t layers = kLayerUserNs;
+  // uid/gid 0 inside map to the unprivileged sandbox uid outside; drop the host's
+  // supplementary groups (root's) before anything else.
+  if (::setresgid(0, 0, 0) != 0) child_fail(report, "setresgid", errno);
+  if (::setgroups(0, nullptr) != 0) child_fail(report, "setgroups", errno);
+  if (::setresuid(0, 0, 0) != 0) child_fail(report, "setresuid", errno);
+  if (::sethostname("nonaxis-sandbox", 15) != 0) child_fail(report, "sethostname", errno);
+  if (const char* step = build_fs_view(p.fs); step != nullptr) child_fail(report, step, errno);
+  layers |= kLayerFsView;
+  if (::read(p.sync_r, &go, 1) != 1 || go != 'g') ::_exit(code(Refusal::kConfinementFailed));
+  ::close(p.sync_r);
+  if (const int rc = bring_up_loopback(); rc != 0) child_fail(report, "loopback-up", -rc);
+  layers |= kLayerLoopbackUp;
+  if (p.mac.kind == MacKind::kAppArmor) {
+    if (const int rc = apparmor_change_onexec(p.mac.apparmor_profile.c_str()); rc != 0) {
+      child_fail(report, "aa_change_onexec", -rc);
+    }
+  }
+  if (const int rc = apply_rlimits(p.rlimits); rc != 0) child_fail(report, "rlimits", -rc);
+  layers |= kLayerRlimits;
+  // New session, no controlling terminal: TIOCSTI has no terminal to inject into.
+  if (::setsid() < 0) child_fail(report, "setsid", errno);
+  layers |= kLayerSetsid;
+
+  // Descriptors: 0 /dev/null, 1-2 capture pipes, 3 content, 4 report; close the rest.
+  // Not CLOEXEC: if it lands on fd 0, dup2(0, 0) keeps it; otherwise close_range drops it.
+  const int devnull = ::open("/dev/null", O_RDONLY);
+  if (devnull < 0) child_fail(report, "open-dev-null", errno);
+  // Move sources above the target range first so dup2 cannot clobber one another.
+  const int hi_out = ::fcntl(p.out_w, F_DUPFD_CLOEXEC, 10);
+  const int hi_err = ::fcntl(p.err_w, F_DUPFD_CLOEXEC, 10);
+  const int hi_content = ::fcntl(p.content, F_DUPFD_CLOEXEC, 10);
+  const int hi_report = ::fcntl(report, F_DUPFD_CLOEXEC, 10);
+  if (hi_out < 0 || hi_err < 0 || hi_content < 0 || hi_report < 0) child_fail(report, "dup-high", errno);
+  if (::dup2(devnull, 0) < 0 || ::dup2(hi_out, 1) < 0 || ::dup2(hi_err, 2) < 0 ||
+      ::dup2(hi_content, kContentFd) < 0 || ::dup3(hi_report, kReportFd, O_CLOEXEC) < 0) {
+    child_fail(hi_report, "dup-fixed", errno);
+  }
+  if (!p.keep_content_open && ::fcntl(kContentFd, F_SETFD, FD_CLOEXEC) != 0) child_fail(kReportFd, "cloexec", errno);
+  if (::close_range(kReportFd + 1, ~0U, 0) != 0) child_fail(kReportFd, "close_range", errno);
+  layers |= kLayerFdsClosed | kLayerEnvCleared;
+
+  if (const int rc = drop_all_capabilities(); rc != 0) child_fail(kReportFd, "drop-capabilities", -rc);
+  layers |= kLayerCapsDropped;
+  if (const int rc = set_no_new_privs(); rc != 0) child_fail(kReportFd, "no_new_privs", -rc);
+  layers |= kLayerNoNewPrivs;
+  int landlock_abi = 0;
+  if (p.mac.kind == MacKind::kLandlock) {
+    if (const int rc = apply_landlock(p.mac.landlock_abi, &landlock_abi); rc != 0) {
+      child_fail(kReportFd, "landlock", -rc);
+    }
+    layers |= kLayerLandlock;
+  } else if (p.mac.kind == MacKind::kAppArmor) {
+    layers |= kLayerAppArmor;
+  }
+  if (const int rc = install_seccomp(*p.seccomp); rc != 0) child_fail(kReportFd, "seccomp", -rc);
+  layers |= kLayerSeccomp;
+
+  ChildMessage m;
+  m.kind = kMsgLayers;
+  m.layers = layers;
+  m.landlock_abi = landlock_abi;
+  (void)!::write(kReportFd, &m, sizeof m);
+  if (p.run_with_shell) {
+    ::execve("/bin/sh", p.argv.data(), p.envp.data());
+  } else {
+    ::syscall(SYS_execveat, kContentFd, "", p.argv.data(), p.envp.data(), AT_EMPTY_PATH);
+  }
+  const ChildMessage e = child_error("exec", errno);
+  (void)!::write(kReportFd, &e, sizeof e);
+  ::_exit(code(Refusal::kExecFailed));
+}
+
+void write_id_map(int pid, const char* file, std::uint32_t outside) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/" + file;
+  const std::string line = "0 " + std::to_string(outside) + " 1\n";
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid() || ::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+    throw std::system_error(errno, std::generic_category(), std::string("write ") + file);
+  }
+}
+
+std::vector<std::string> build_env(const SandboxConfig& c) {
+  std::vector<std::string> env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/work", "TMPDIR=/tmp", "PWD=/work",
+                                  "USER=root"};
+  for (const auto& name : c.env_allowlist) {
+    if (const char* v = std::getenv(name.c_str())) env.push_back(name + "=" + v);
+  }
+  return env;
+}
+
+void append_capped(StreamCapture& s, const char* data, std::size_t n, std::size_t cap) {
+  s.total += n;
+  if (s.data.size() < cap) s.data.append(data, std::min(n, cap - s.data.size()));
+}
+
+// Reads what is available; returns false at EOF.
+bool pump(int fd, StreamCapture& s, std::size_t cap) {
+  std::array<char, 16384> buf{};
+  const ssize_t n = ::read(fd, buf.data(), buf.size());
+  if (n > 0) {
+    append_capped(s, buf.data(), static_cast<std::size_t>(n), cap);
+    return true;
+  }
+  return n < 0 && (errno == EINTR || errno == EAGAIN);
+}
+
+}  // namespace
+
+std::vector<std::string> layer_names(std::uint32_t layers) {
+  static const std::pair<std::uint32_t, const char*> kNames[] = {
+      {kLayerUserNs, "namespaces"},        {kLayerFsView, "filesystem_view"},   {kLayerNoNewPrivs, "no_new_privs"},
+      {kLayerCapsDropped, "capabilities_dropped"}, {kLayerSetsid, "setsid"},   {kLayerFdsClosed, "descriptors_closed"},
+      {kLayerEnvCleared, "environment_cleared"},   {kLayerSeccomp, "seccomp"}, {kLayerLandlock, "landlock"},
+      {kLayerAppArmor, "apparmor"},        {kLayerRlimits, "rlimits"},           {kLayerLoopbackUp, "loopback"}};
+  std::vector<std::string> out;
+  for (const auto& [bit, name] : kNames) {
+    if ((layers & bit) != 0) out.emplace_back(name);
+  }
+  return out;
+}
+
+LaunchResult launch_and_supervise(const LaunchRequest& req) {
+  const SandboxConfig& cfg = *req.config;
+  LaunchResult res;
+  auto fail = [&res](Refusal r, std::string detail) {
+    res.failure = r;
+    res.detail = std::move(detail);
+    res.exit_code = code(r);
+    return res;
+  };
+
+  // Per-execution directory: root-owned 0711 parent, the new root's mount point, and
+  // the 0700 workspace owned by the sandbox uid.
+  auto phase_start = Clock::now();
+  auto phase = [&res, &phase_start](const char* name) {
+    const auto now = Clock::now();
+    res.phases_ms.emplace_back(name, std::chrono::duration<double, std::milli>(now - phase_start).count());
+    phase_start = now;
+  };
+  const std::filesystem::path exec_dir = cfg.run_dir() / req.exec_id;
+  const std::filesystem::path root_dir = exec_dir / "root";
+  const std::filesystem::path work_dir = exec_dir / "work";
+  struct Cleanup {
+    std::filesystem::path dir;
+    bool keep;
+    ~Cleanup() {
+      std::error_code ec;
+      if (!keep) std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{exec_dir, cfg.keep_workspace};
+  try {
+    ensure_directory(cfg.run_dir(), 0711);
+    if (::mkdir(exec_dir.c_str(), 0711) != 0 || ::mkdir(root_dir.c_str(), 0755) != 0 ||
+        ::mkdir(work_dir.c_str(), 0700) != 0 || ::chown(work_dir.c_str(), cfg.sandbox_uid, cfg.sandbox_gid) != 0) {
+      throw std::system_error(errno, std::generic_category(), "create workspace");
+    }
+    ::chmod(exec_dir.c_str(), 0711);  // umask may have narrowed it
+  } catch (const std::exception& e) {
+    return fail(Refusal::kConfinementFailed, e.what());
+  }
+
+  std::optional<CanarySet> canaries;
+  try {
+    canaries.emplace(work_dir.string(), cfg.sandbox_uid, cfg.sandbox_gid);
+    res.canary_names = canaries->names();
+  } catch (const std::exception& e) {
+    return fail(Refusal::kConfinementFailed, std::string("canaries: ") + e.what());
+  }
+
+  phase("workspace_and_canaries");
+  ChildPlan plan;
+  plan.fs.new_root = root_dir.string();
+  plan.fs.workspace = work_dir.string();
+  plan.fs.etc_hosts = req.etc_hosts;
+  plan.fs.etc_resolv = req.etc_resolv;
+  plan.fs.tmp_bytes = cfg.limits.tmpfs_bytes;
+  plan.mac = req.mac;
+  plan.seccomp = &req.seccomp->program;
+  const auto duration_s = std::chrono::duration_cast<std::chrono::seconds>(req.max_duration).count() + 1;
+  plan.rlimits = RlimitPlan{std::min<std::uint64_t>(cfg.limits.cpu_seconds, static_cast<std::uint64_t>(duration_s)),
+                            cfg.limits.address_space_bytes, cfg.limits.file_size_bytes, cfg.limits.processes,
+                            cfg.limits.open_files};
+  const ContentKind kind = req.content->kind;
+  plan.run_with_shell = kind == ContentKind::kShellScript;
+  plan.keep_content_open = kind != ContentKind::kElf;
+  if (plan.run_with_shell) {
+    plan.argv_storage = {"sh", "/proc/self/fd/3"};
+  } else {
+    plan.argv_storage = {req.argv0};
+  }
+  plan.argv_storage.insert(plan.argv_storage.end(), req.args.begin(), req.args.end());
+  plan.envp_storage = build_env(cfg);
+  for (auto& a : plan.argv_storage) plan.argv.push_back(a.data());
+  plan.argv.push_back(nullptr);
+  for (auto& e : plan.envp_storage) plan.envp.push_back(e.data());
+  plan.envp.push_back(nullptr);
+
+  Pipe sync, report, out, err;
+  try {
+    sync = make_pipe();
+    report = make_pipe();
+    out = make_pipe();
+    err = make_pipe();
+  } catch (const std::exception& e) {
+    return fail(Refusal::kConfinementFailed, e.what());
+  }
+  plan.sync_r = sync.r.get();
+  plan.report_w = report.w.get();
+  plan.out_w = out.w.get();
+  plan.err_w = err.w.get();
+  plan.content = req.content->memfd.get();
+
+  // SIGINT/SIGTERM stop the content cleanly (and still produce a record).
+  sigset_t stop_set;
+  sigemptyset(&stop_set);
+  sigaddset(&stop_set, SIGINT);
+  sigaddset(&stop_set, SIGTERM);
+  sigset_t old_set;
+  ::sigprocmask(SIG_BLOCK, &stop_set, &old_set);
+  UniqueFd sigfd(::signalfd(-1, &stop_set, SFD_CLOEXEC | SFD_NONBLOCK));
+
+  int pidfd_raw = -1;
+  clone_args ca{};
+  ca.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET |
+             CLONE_NEWCGROUP | CLONE_PIDFD;
+  ca.pidfd = reinterpret_cast<std::uint64_t>(&pidfd_raw);
+  ca.exit_signal = SIGCHLD;
+  const auto start = Clock::now();
+  const long cpid = ::syscall(SYS_clone3, &ca, sizeof ca);
+  if (cpid == 0) {
+    ::sigprocmask(SIG_SETMASK, &old_set, nullptr);
+    child_main(plan);
+  }
+  if (cpid < 0) {
+    ::sigprocmask(SIG_SETMASK, &old_set, nullptr);
+    return fail(Refusal::kConfinementFailed, std::string("clone3: ") + std::strerror(errno));
+  }
+  const int pid = static_cast<int>(cpid);
+  UniqueFd pidfd(pidfd_raw);
+  sync.r.reset();
+  report.w.reset();
+  out.w.reset();
+  err.w.reset();
+  auto reap = [&]() {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return status;
+  };
+  auto kill_child = [&]() { ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0); };
+
+  UniqueFd netns;
+  std::string setup_error;
+  try {
+    write_id_map(pid, "uid_map", cfg.sandbox_uid);
+    write_id_map(pid, "gid_map", cfg.sandbox_gid);
+    if (::write(sync.w.get(), "m", 1) != 1) throw std::system_error(errno, std::generic_category(), "release child");
+    netns.reset(::open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!netns.valid()) throw std::system_error(errno, std::generic_category(), "open child netns");
+    if (req.setup_network) setup_error = req.setup_network(netns.get(), pid);
+  } catch (const std::exception& e) {
+    setup_error = e.what();
+  }
+  if (!setup_error.empty()) {
+    kill_child();
+    reap();
+    ::sigprocmask(SIG_SETMASK, &old_set, nullptr);
+    return fail(Refusal::kConfinementFailed, setup_error);
+  }
+  phase("clone_idmaps_nftables");
+  (void)!::write(sync.w.get(), "g", 1);
+  sync.w.reset();
+
+  // The layer report, then EOF (exec succeeded) or an error message.
+  ChildMessage msg;
+  ssize_t n = 0;
+  while ((n = ::read(report.r.get(), &msg, sizeof msg)) < 0 && errno == EINTR) {
+  }
+  if (n == static_cast<ssize_t>(sizeof msg) && msg.kind == kMsgLayers) {
+    res.layers = msg.layers;
+    res.landlock_abi = msg.landlock_abi;
+    while ((n = ::read(report.r.get(), &msg, sizeof msg)) < 0 && errno == EINTR) {
+    }
+  }
+  if (n != 0) {
+    const bool is_exec = n == static_cast<ssize_t>(sizeof msg) && std::strcmp(msg.step, "exec") == 0;
+    std::string detail = n == static_cast<ssize_t>(sizeof msg)
+                             ? std::string(msg.step) + ": " + std::strerror(msg.err)
+                             : std::string("child died during setup");
+    kill_child();
+    reap();
+    ::sigprocmask(SIG_SETMASK, &old_set, nullptr);
+    return fail(is_exec ? Refusal::kExecFailed : Refusal::kConfinementFailed, detail);
+  }
+
+  phase("child_confinement_setup");
+  if (req.on_running) {
+    if (std::string e = req.on_running(netns.get()); !e.empty()) {
+      kill_child();
+      reap();
+      ::sigprocmask(SIG_SETMASK, &old_set, nullptr);
+      return fail(Refusal::kConfinementFailed, e);
+    }
+  }
+
+  // Supervision loop: output, canaries, stop signals, deadline.
+  const auto deadline = start + req.max_duration;
+  const std::size_t cap = cfg.limits.output_cap_bytes;
+  bool out_open = true, err_open = true, exited = false;
+  ::fcntl(out.r.get(), F_SETFL, O_NONBLOCK);
+  ::fcntl(err.r.get(), F_SETFL, O_NONBLOCK);
+  while (!exited || out_open || err_open) {
+    std::array<pollfd, 5> fds{};
+    fds[0] = {out_open ? out.r.get() : -1, POLLIN, 0};
+    fds[1] = {err_open ? err.r.get() : -1, POLLIN, 0};
+    fds[2] = {exited ? -1 : pidfd.get(), POLLIN, 0};
+    fds[3] = {canaries->fd(), POLLIN, 0};
+    fds[4] = {sigfd.valid() && !exited ? sigfd.get() : -1, POLLIN, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    const int timeout = exited ? 1000 : static_cast<int>(std::max<long long>(0, std::min<long long>(left, 1000)));
+    const int pr = ::poll(fds.data(), fds.size(), timeout);
+    if (pr < 0 && errno != EINTR) break;
+    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) out_open = pump(out.r.get(), res.out, cap);
+    if ((fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) err_open = pump(err.r.get(), res.err, cap);
+    if ((fds[3].revents & POLLIN) != 0) canaries->drain();
+    if ((fds[4].revents & POLLIN) != 0) {
+      signalfd_siginfo si{};
+      (void)!::read(sigfd.get(), &si, sizeof si);
+      res.stopped = true;
+      kill_child();
+    }
+    if ((fds[2].revents & POLLIN) != 0) exited = true;
+    if (!exited && Clock::now() >= deadline) {
+      // pid 1 of the namespace dies, and the kernel kills every process in it.
+      res.timed_out = true;
+      kill_child();
+    }
+    if (exited && pr == 0) break;  // writers vanished with the namespace; nothing left
+  }
+  const int status = reap();
+  phase("content_run_and_namespace_teardown");
+  res.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+  canaries->drain();
+  res.canary_touches = canaries->touches();
+  if (req.on_exit) req.on_exit(netns.get());
+  ::sigprocmask(SIG_SETMASK, &old_set, nullptr);
+  phase("read_counters");
+
+  if (WIFEXITED(status)) {
+    res.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    res.term_signal = WTERMSIG(status);
+    res.exit_code = 128 + res.term_signal;
+  }
+  if (res.timed_out) res.exit_code = code(Refusal::kTimeout);
+  return res;
+}
+
+}  // namespace nonaxis::sandbox

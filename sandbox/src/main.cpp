@@ -1,0 +1,150 @@
+// nonaxis-sandbox: the only component besides the Arbiter that holds the token key.
+// Runs exactly the approved content under kernel confinement, or refuses.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "nonaxis/sandbox/exit_codes.hpp"
+#include "nonaxis/sandbox/mac.hpp"
+#include "nonaxis/sandbox/seccomp_policy.hpp"
+#include "nonaxis/sandbox/session.hpp"
+
+namespace {
+
+using nonaxis::bus::Json;
+namespace sb = nonaxis::sandbox;
+
+void write_all(int fd, const std::string& s) {
+  std::size_t off = 0;
+  while (off < s.size()) {
+    const ssize_t n = ::write(fd, s.data() + off, s.size() - off);
+    if (n <= 0) return;
+    off += static_cast<std::size_t>(n);
+  }
+}
+
+std::string dump_lossy(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+int print_outcome(const sb::SessionOutcome& o, bool json) {
+  if (json) {
+    Json doc = {{"exit_code", o.exit_code}};
+    if (o.refusal) doc["refusal"] = {{"reason", std::string(sb::reason(*o.refusal))}, {"detail", o.detail}};
+    doc["record"] = o.record;
+    doc["stdout"] = o.stdout_data;
+    doc["stderr"] = o.stderr_data;
+    write_all(STDOUT_FILENO, dump_lossy(doc) + "\n");
+  } else {
+    write_all(STDOUT_FILENO, o.stdout_data);
+    write_all(STDERR_FILENO, o.stderr_data);
+    if (o.refusal) {
+      write_all(STDERR_FILENO, "nonaxis-sandbox: refused (" + std::string(sb::reason(*o.refusal)) + "): " + o.detail + "\n");
+    }
+    if (!o.record.is_null()) write_all(STDERR_FILENO, dump_lossy(Json{{"execution_record", o.record}}) + "\n");
+  }
+  return o.exit_code;
+}
+
+void add_config_flags(CLI::App* c, sb::SandboxConfig& cfg, std::string& state, std::string& profiles) {
+  c->add_option("--state-dir", state, "Spent nonces, records, events (default $NONAXIS_SANDBOX_STATE_DIR)");
+  c->add_option("--profiles", profiles, "Directory holding seccomp/ and apparmor/");
+  c->add_option("--uplink-netns", cfg.uplink_netns, "Network namespace (/run/netns/NAME) for allowed egress");
+  c->add_option("--hosts-file", cfg.hosts_file, "Trusted static name->address map for allowed_hosts");
+  c->add_flag("--degrade-mac", cfg.allow_degraded_mac, "Run without AppArmor/Landlock if neither exists (reported)");
+  c->add_flag("--force-landlock", cfg.force_landlock, "Use Landlock even where AppArmor is available");
+  c->add_flag("--keep-workspace", cfg.keep_workspace, "Keep the per-execution workspace (debugging)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // A child that dies during setup closes its end of the release pipe; the write to it
+  // must fail with EPIPE, not kill the supervisor before it can report the refusal.
+  ::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"nonaxis-sandbox: token-gated execution under kernel confinement"};
+  app.require_subcommand(1);
+  sb::SessionRequest req;
+  req.config = sb::config_from_env();
+  std::string state, profiles;
+  bool json = false;
+
+  auto* run = app.add_subcommand("run", "Run approved content once");
+  run->add_option("--token", req.token_path, "Execution token (JSON)")->required();
+  run->add_option("--file", req.file_path, "Content to run (ELF, #! script, or sh script)")->required();
+  run->add_flag("--json", json, "Print one JSON document: record, exit code, captured output");
+  run->add_option("args", req.args, "Arguments after --");
+  add_config_flags(run, req.config, state, profiles);
+
+  auto* runner = app.add_subcommand("runner", "Launch a long-lived inference runner for the token's lifetime");
+  runner->add_option("--token", req.token_path, "Execution token (action_type inference_runner)")->required();
+  runner->add_option("--port", req.runner_port, "Port the runner listens on inside its namespace")->required();
+  runner->add_option("--host-port", req.host_port, "Host loopback port to forward (default: pick one)");
+  runner->add_flag("--json", json, "Print one JSON document at the end");
+  runner->add_option("program", req.args, "-- PROGRAM ARGS...")->required();
+  add_config_flags(runner, req.config, state, profiles);
+
+  auto* hash = app.add_subcommand("hash", "Print the content_hash a token must carry");
+  std::string hash_file;
+  std::vector<std::string> hash_runner;
+  hash->add_option("--file", hash_file, "Content for run");
+  hash->add_option("program", hash_runner, "-- PROGRAM ARGS for runner");
+
+  auto* load = app.add_subcommand("load-apparmor", "Load profiles/apparmor/nonaxis* into the kernel");
+  bool complain = false;
+  load->add_flag("--complain", complain, "Load in complain mode instead of enforce");
+  load->add_option("--profiles", profiles, "Directory holding apparmor/");
+
+  auto* check = app.add_subcommand("check-profiles", "Compile the seccomp profile and report the MAC layer");
+  check->add_option("--profiles", profiles, "Directory holding seccomp/ and apparmor/");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : sb::code(sb::Refusal::kConfig);
+  }
+  if (!state.empty()) req.config.state_dir = state;
+  if (!profiles.empty()) req.config.profiles_dir = profiles;
+
+  try {
+    if (*run || *runner) {
+      req.mode = *run ? sb::Mode::kRun : sb::Mode::kRunner;
+      return print_outcome(sb::run_session(req), json);
+    }
+    if (*hash) {
+      if (!hash_file.empty()) {
+        std::cout << sb::content_hash_for_file(hash_file) << "\n";
+      } else if (!hash_runner.empty()) {
+        std::cout << sb::content_hash_for_runner(hash_runner) << "\n";
+      } else {
+        std::cerr << "hash needs --file or -- PROGRAM ARGS\n";
+        return sb::code(sb::Refusal::kConfig);
+      }
+      return 0;
+    }
+    if (*load) {
+      const std::string err = sb::load_apparmor_profiles(req.config.apparmor_dir().string(), complain);
+      if (!err.empty()) {
+        std::cerr << "nonaxis-sandbox: " << err << "\n";
+        return sb::code(sb::Refusal::kMacUnavailable);
+      }
+      return 0;
+    }
+    if (*check) {
+      const auto sc = sb::compile_seccomp_profile(req.config.seccomp_profile_path());
+      Json j = {{"seccomp", {{"profile", sc.name}, {"version", sc.version}, {"allowed_syscalls", sc.allowed_syscalls},
+                             {"must_deny_on_this_arch", sc.denied_by_name}, {"bpf_instructions", sc.program.size()}}},
+                {"apparmor_enabled", sb::apparmor_enabled()},
+                {"apparmor_profile_loaded", sb::apparmor_profile_loaded(req.config.apparmor_profile)},
+                {"landlock_abi", sb::landlock_abi_version()}};
+      std::cout << j.dump(1) << "\n";
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "nonaxis-sandbox: " << e.what() << "\n";
+    return sb::code(sb::Refusal::kConfig);
+  }
+  return sb::code(sb::Refusal::kConfig);
+}

@@ -1,0 +1,380 @@
+#include "nonaxis/sandbox/session.hpp"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+
+#include "nonaxis/bus/clock.hpp"
+#include "nonaxis/bus/crypto.hpp"
+#include "nonaxis/bus/keys.hpp"
+#include "nonaxis/sandbox/child_error.hpp"
+#include "nonaxis/sandbox/content.hpp"
+#include "nonaxis/sandbox/durable_write.hpp"
+#include "nonaxis/sandbox/egress.hpp"
+#include "nonaxis/sandbox/events.hpp"
+#include "nonaxis/sandbox/execution_record.hpp"
+#include "nonaxis/sandbox/launcher.hpp"
+#include "nonaxis/sandbox/nonce_store.hpp"
+#include "nonaxis/sandbox/port_forward.hpp"
+#include "nonaxis/sandbox/untrusted_file.hpp"
+
+namespace nonaxis::sandbox {
+namespace {
+
+using Json = bus::Json;
+using std::chrono::system_clock;
+
+std::string sha256_of(const std::string& s) { return "sha256:" + bus::sha256_hex(s); }
+
+MacChoice choose_mac(const SandboxConfig& c, std::string& refusal_detail) {
+  MacChoice m;
+  if (!c.force_landlock && apparmor_enabled()) {
+    if (!apparmor_profile_loaded(c.apparmor_profile)) {
+      const std::string err = load_apparmor_profiles(c.apparmor_dir().string(), false);
+      if (!err.empty()) {
+        refusal_detail = "AppArmor is enabled but profile " + c.apparmor_profile + " could not be loaded: " + err;
+        return m;
+      }
+    }
+    if (apparmor_profile_loaded(c.apparmor_profile)) {
+      m.kind = MacKind::kAppArmor;
+      m.apparmor_profile = c.apparmor_profile;
+      return m;
+    }
+  }
+  if (const int abi = landlock_abi_version(); abi > 0) {
+    m.kind = MacKind::kLandlock;
+    m.landlock_abi = abi;
+    return m;
+  }
+  if (c.allow_degraded_mac) {
+    m.kind = MacKind::kNone;
+    m.degraded = true;
+    m.detail = "no AppArmor and no Landlock; running degraded by explicit configuration";
+    return m;
+  }
+  refusal_detail = "neither AppArmor nor Landlock is available and degrading is not configured";
+  return m;
+}
+
+Json layers_json(const LaunchResult& r, const MacChoice& mac, const CompiledSeccomp& sc, const SandboxConfig& c,
+                 long long duration_s, bool egress_uplink) {
+  Json mac_j = {{"kind", (r.layers & kLayerAppArmor) != 0   ? "apparmor"
+                         : (r.layers & kLayerLandlock) != 0 ? "landlock"
+                                                            : "none"}};
+  if ((r.layers & kLayerAppArmor) != 0) mac_j["profile"] = mac.apparmor_profile;
+  if ((r.layers & kLayerLandlock) != 0) mac_j["abi"] = r.landlock_abi;
+  if (mac.degraded) mac_j["degraded"] = true;
+  return Json{{"active", layer_names(r.layers)},
+              {"namespaces", {"user", "mount", "pid", "ipc", "uts", "net", "cgroup"}},
+              {"filesystem", {{"root", "read-only minimal view"}, {"workspace", "/work (0700, fresh, noexec)"},
+                              {"tmp", "tmpfs"}}},
+              {"seccomp", {{"profile", sc.name}, {"version", sc.version}, {"allowed_syscalls", sc.allowed_syscalls},
+                           {"foreign_arch", "kill"}}},
+              {"mac", mac_j},
+              {"rlimits", {{"cpu_seconds", std::min<long long>(static_cast<long long>(c.limits.cpu_seconds), duration_s + 1)},
+                           {"address_space_bytes", c.limits.address_space_bytes},
+                           {"file_size_bytes", c.limits.file_size_bytes},
+                           {"processes", c.limits.processes},
+                           {"open_files", c.limits.open_files}}},
+              {"timeout_seconds", duration_s},
+              {"output_cap_bytes", c.limits.output_cap_bytes},
+              {"egress", {{"nftables", true}, {"uplink", egress_uplink}}},
+              {"canaries", r.canary_names.size()}};
+}
+
+}  // namespace
+
+std::optional<std::string> resolve_runner_program(const std::string& program) {
+  std::string candidate;
+  if (program.find('/') != std::string::npos) {
+    candidate = program;
+  } else {
+    for (const char* dir : {"/usr/local/bin/", "/usr/bin/", "/bin/"}) {
+      if (::access((dir + program).c_str(), X_OK) == 0) {
+        candidate = dir + program;
+        break;
+      }
+    }
+  }
+  if (candidate.empty()) return std::nullopt;
+  char buf[PATH_MAX];
+  if (::realpath(candidate.c_str(), buf) == nullptr) return std::nullopt;
+  return std::string(buf);
+}
+
+std::string content_hash_for_file(const std::string& path) { return "sha256:" + seal_content(path).sha256_hex; }
+
+std::string content_hash_for_runner(const std::vector<std::string>& program_and_args) {
+  const auto prog = resolve_runner_program(program_and_args.at(0));
+  if (!prog) throw UntrustedFileError("runner program not found: " + program_and_args.at(0));
+  const SealedContent c = seal_content(*prog);
+  return "sha256:" + runner_content_hash(c.sha256_hex, {program_and_args.begin() + 1, program_and_args.end()});
+}
+
+SessionOutcome run_session(const SessionRequest& req) {
+  const SandboxConfig& cfg = req.config;
+  SessionOutcome out;
+  // Per-phase wall time, reported in the record: what each step costs in production.
+  Json timing = Json::object();
+  auto lap = [&timing, t = std::chrono::steady_clock::now()](const char* phase) mutable {
+    const auto now = std::chrono::steady_clock::now();
+    timing[phase] = std::chrono::duration<double, std::milli>(now - t).count();
+    t = now;
+  };
+  std::optional<EventSink> events;
+  try {
+    ensure_directory(cfg.state_dir, 0711);
+    events.emplace(cfg.event_log(), req.echo_events);
+  } catch (const std::exception& e) {
+    events.emplace("", req.echo_events);
+  }
+  std::string token_id;
+  auto refuse = [&](Refusal r, const std::string& detail) {
+    out.refusal = r;
+    out.detail = detail;
+    out.exit_code = code(r);
+    events->emit("sandbox.refused", {{"reason", std::string(reason(r))},
+                                     {"exit_code", code(r)},
+                                     {"detail", detail},
+                                     {"token_id", token_id},
+                                     {"mode", req.mode == Mode::kRunner ? "runner" : "run"}});
+    return out;
+  };
+
+  // Keys: the token key (verify only) and the sandbox's own record-signing key.
+  std::optional<bus::KeyRing> token_ring, signing;
+  try {
+    token_ring = bus::KeyRing::from_env(bus::kEnvTokenSecret);
+    signing = bus::KeyRing::from_env(bus::kEnvKeySandbox);
+  } catch (const bus::ConfigError& e) {
+    return refuse(Refusal::kConfig, e.what());
+  }
+
+  std::string detail;
+  const auto token = load_token_file(req.token_path, detail);
+  if (!token) return refuse(Refusal::kTokenMalformed, detail);
+
+  // Content, hashed from the bytes that will execute (sealed memfd).
+  SealedContent content;
+  std::string argv0 = "content";
+  std::vector<std::string> args = req.args;
+  std::string hash_hex;
+  try {
+    if (req.mode == Mode::kRun) {
+      content = seal_content(req.file_path);
+      hash_hex = content.sha256_hex;
+      argv0 = std::filesystem::path(req.file_path).filename().string();
+    } else {
+      if (req.args.empty()) return refuse(Refusal::kConfig, "runner needs -- PROGRAM [ARGS...]");
+      const auto prog = resolve_runner_program(req.args[0]);
+      if (!prog) return refuse(Refusal::kContentUnreadable, "runner program not found: " + req.args[0]);
+      content = seal_content(*prog);
+      argv0 = req.args[0];
+      args.assign(req.args.begin() + 1, req.args.end());
+      hash_hex = runner_content_hash(content.sha256_hex, args);
+    }
+  } catch (const UntrustedFileError& e) {
+    return refuse(Refusal::kContentUnreadable, e.what());
+  }
+
+  lap("read_token_and_seal_content");
+  const auto now = system_clock::now();
+  GateOutcome gate = check_token(*token, *token_ring, req.mode, hash_hex, now, cfg.clock_skew);
+  token_id = gate.scope.token_id;
+  if (gate.refusal) return refuse(*gate.refusal, gate.detail);
+  const TokenScope& scope = gate.scope;
+  if (req.mode == Mode::kRunner && req.runner_port == 0) return refuse(Refusal::kConfig, "runner needs --port");
+
+  CompiledSeccomp seccomp;
+  try {
+    seccomp = compile_seccomp_profile_cached(cfg.seccomp_profile_path(), cfg.seccomp_cache_dir());
+  } catch (const std::exception& e) {
+    return refuse(Refusal::kConfig, e.what());
+  }
+  lap("verify_token_and_load_seccomp");
+  std::string mac_refusal;
+  const MacChoice mac = choose_mac(cfg, mac_refusal);
+  if (!mac_refusal.empty()) return refuse(Refusal::kMacUnavailable, mac_refusal);
+  if (mac.degraded) events->emit("sandbox.degraded", {{"detail", mac.detail}, {"token_id", token_id}});
+
+  EgressPlan egress;
+  if (req.mode == Mode::kRun) {
+    if (const std::string e = plan_egress(scope.allowed_hosts, cfg.hosts_file, egress); !e.empty()) {
+      return refuse(Refusal::kHostUnresolvable, e);
+    }
+    if (!egress.hosts.empty() && cfg.uplink_netns.empty()) {
+      return refuse(Refusal::kScopeNotAllowed, "token allows hosts but no uplink namespace is configured");
+    }
+  } else if (!scope.allowed_hosts.empty()) {
+    // A runner's network is its loopback and the forwarded port, nothing else.
+    return refuse(Refusal::kScopeNotAllowed, "an inference_runner token must not allow hosts");
+  }
+
+  // Duration: the token's max, else the default; a runner lives for the token's lifetime.
+  long long duration_s = scope.max_duration_seconds.value_or(cfg.limits.default_duration_seconds);
+  if (req.mode == Mode::kRunner) {
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(scope.expires - now).count();
+    duration_s = scope.max_duration_seconds ? std::min<long long>(*scope.max_duration_seconds, left) : left;
+    if (duration_s <= 0) return refuse(Refusal::kTokenExpired, "token has no lifetime left for a runner");
+  }
+
+  lap("choose_mac_and_plan_egress");
+  // Last gate: spend the nonce durably. After this the token can never run again.
+  try {
+    NonceStore store(cfg.nonce_dir());
+    if (store.spend(scope.nonce, scope.token_id, scope.expires_at, now) == SpendResult::kReplayed) {
+      return refuse(Refusal::kNonceReplayed, "token nonce was already used");
+    }
+  } catch (const std::exception& e) {
+    return refuse(Refusal::kNonceLogFailed, std::string("spent-nonce log: ") + e.what());
+  }
+
+  lap("spend_nonce_durably");
+  const std::string exec_id = bus::uuid_v4();
+  PortForwarder forwarder;
+  if (req.mode == Mode::kRunner) {
+    if (const std::string e = forwarder.listen(req.host_port); !e.empty()) {
+      return refuse(Refusal::kConfinementFailed, "runner forward port: " + e);
+    }
+  }
+  std::vector<RuleCounter> counters;
+  UplinkLink link;
+  LaunchRequest lr;
+  lr.config = &cfg;
+  lr.content = &content;
+  lr.seccomp = &seccomp;
+  lr.mac = mac;
+  lr.exec_id = exec_id;
+  lr.argv0 = argv0;
+  lr.args = args;
+  lr.max_duration = std::chrono::seconds(duration_s);
+  lr.etc_hosts = pinned_etc_hosts(egress);
+  lr.etc_resolv = resolv_conf(egress);
+  lr.setup_network = [&](int netns_fd, int) -> std::string {
+    if (!egress.hosts.empty() || egress.resolver) {
+      if (std::string e = attach_uplink(netns_fd, cfg.uplink_netns, link); !e.empty()) return e;
+    }
+    return install_egress_table(netns_fd, egress);
+  };
+  if (req.mode == Mode::kRunner) {
+    lr.on_running = [&](int netns_fd) -> std::string {
+      forwarder.start(netns_fd, req.runner_port);
+      events->emit("sandbox.runner_listening", {{"token_id", scope.token_id},
+                                                {"execution_id", exec_id},
+                                                {"host", "127.0.0.1"},
+                                                {"host_port", forwarder.host_port()},
+                                                {"runner_port", req.runner_port},
+                                                {"until_seconds", duration_s}});
+      return "";
+    };
+  }
+  lr.on_exit = [&](int netns_fd) {
+    forwarder.stop();
+    counters = read_egress_counters(netns_fd);
+  };
+  const auto started_at = system_clock::now();
+  LaunchResult r = launch_and_supervise(lr);
+  const auto finished_at = system_clock::now();
+  lap("launch_supervise_teardown");
+  Json launch_phases = Json::object();
+  for (const auto& [name, ms] : r.phases_ms) launch_phases[name] = ms;
+  timing["launch_phases"] = launch_phases;
+  if (r.failure) {
+    // The nonce is spent: a launch failure after the gate is not retried with the same token.
+    return refuse(*r.failure, r.detail);
+  }
+
+  Json violations = Json::array();
+  for (const auto& t : r.canary_touches) {
+    violations.push_back({{"kind", "canary_touched"}, {"file", t.file}, {"access", t.what}});
+  }
+  if (r.timed_out) violations.push_back({{"kind", "timeout"}, {"limit_seconds", duration_s}});
+  if (r.term_signal == SIGSYS) violations.push_back({{"kind", "seccomp_kill"}});
+  if (r.term_signal == SIGXCPU) violations.push_back({{"kind", "rlimit_cpu"}});
+  if (r.term_signal == SIGXFSZ) violations.push_back({{"kind", "rlimit_file_size"}});
+  if (r.out.truncated()) violations.push_back({{"kind", "output_truncated"}, {"stream", "stdout"}});
+  if (r.err.truncated()) violations.push_back({{"kind", "output_truncated"}, {"stream", "stderr"}});
+  Json counter_j = Json::array();
+  for (const auto& c : counters) {
+    counter_j.push_back({{"rule", c.label}, {"packets", c.packets}, {"bytes", c.bytes}});
+    if (c.label.rfind("refused", 0) == 0 && c.packets > 0) {
+      violations.push_back({{"kind", "egress_refused"}, {"rule", c.label}, {"packets", c.packets}});
+    }
+  }
+  Json hosts_j = Json::array();
+  for (const auto& h : egress.hosts) {
+    Json hj = {{"host", h.name}, {"ipv4", h.ipv4}, {"ipv6", h.ipv6}};
+    if (h.port) hj["port"] = *h.port;
+    hosts_j.push_back(hj);
+  }
+
+  Json payload = {
+      {"execution_id", exec_id},
+      {"token_id", scope.token_id},
+      {"action_type", scope.action_type},
+      {"mode", req.mode == Mode::kRunner ? "runner" : "run"},
+      {"content_hash", "sha256:" + hash_hex},
+      {"content_kind", to_string(content.kind)},
+      {"content_bytes", content.size},
+      {"started_at", bus::rfc3339_micro(started_at)},
+      {"finished_at", bus::rfc3339_micro(finished_at)},
+      {"duration_ms", static_cast<double>(r.duration.count()) / 1000.0},
+      {"exit", {{"code", r.exit_code},
+                {"signal", r.term_signal},
+                {"timed_out", r.timed_out},
+                {"stopped", r.stopped}}},
+      {"layers", layers_json(r, mac, seccomp, cfg, duration_s, !link.host_ifname.empty())},
+      {"violations", violations},
+      {"egress", {{"allowed_hosts", hosts_j},
+                  {"resolver", egress.resolver ? Json(*egress.resolver) : Json(nullptr)},
+                  {"counters", counter_j}}},
+      {"output", {{"stdout_bytes", r.out.total},
+                  {"stderr_bytes", r.err.total},
+                  {"stdout_sha256", sha256_of(r.out.data)},
+                  {"stderr_sha256", sha256_of(r.err.data)},
+                  {"stdout_truncated", r.out.truncated()},
+                  {"stderr_truncated", r.err.truncated()}}},
+  };
+  if (req.mode == Mode::kRunner) {
+    payload["runner"] = {{"host", "127.0.0.1"},
+                         {"host_port", forwarder.host_port()},
+                         {"runner_port", req.runner_port},
+                         {"connections", forwarder.connections()}};
+  }
+  for (const auto& t : r.canary_touches) {
+    events->emit("sandbox.incident", {{"kind", "canary_touched"},
+                                      {"file", t.file},
+                                      {"access", t.what},
+                                      {"token_id", scope.token_id},
+                                      {"execution_id", exec_id}});
+  }
+  payload["timing_ms"] = timing;  // phases before the record; the record's own cost follows in the event
+  try {
+    out.record = sign_and_store_record(payload, signing->current(), cfg.record_dir());
+    lap("sign_and_store_record");
+  } catch (const std::exception& e) {
+    // The program ran; failing to record it is reported loudly, and the exit code says so.
+    events->emit("sandbox.record_failed", {{"execution_id", exec_id}, {"detail", e.what()}});
+    out.record = Json{{"payload", payload}, {"unsigned", true}};
+    out.exit_code = code(Refusal::kConfinementFailed);
+    out.stdout_data = std::move(r.out.data);
+    out.stderr_data = std::move(r.err.data);
+    return out;
+  }
+  events->emit("sandbox.executed", {{"execution_id", exec_id},
+                                    {"token_id", scope.token_id},
+                                    {"exit_code", r.exit_code},
+                                    {"violations", violations.size()},
+                                    {"record_ms", timing["sign_and_store_record"]}});
+  out.exit_code = r.exit_code;
+  out.stdout_data = std::move(r.out.data);
+  out.stderr_data = std::move(r.err.data);
+  return out;
+}
+
+}  // namespace nonaxis::sandbox

@@ -1,0 +1,47 @@
+#include "nonaxis/sandbox/untrusted_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace nonaxis::sandbox {
+
+UniqueFd open_untrusted_regular(const std::filesystem::path& path, std::size_t max_bytes, std::size_t* size_out) {
+  // O_NOFOLLOW refuses a symlink in the last component; fstat on the descriptor (not
+  // stat on the path) makes the type and size checks about the file we hold.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd.valid()) {
+    throw UntrustedFileError("cannot open " + path.string() + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw UntrustedFileError("cannot stat " + path.string());
+  if (!S_ISREG(st.st_mode)) throw UntrustedFileError(path.string() + " is not a regular file");
+  if (st.st_size < 0 || static_cast<std::size_t>(st.st_size) > max_bytes) {
+    throw UntrustedFileError(path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  if (size_out != nullptr) *size_out = static_cast<std::size_t>(st.st_size);
+  return fd;
+}
+
+std::string read_untrusted_file(const std::filesystem::path& path, std::size_t max_bytes) {
+  std::size_t size = 0;
+  UniqueFd fd = open_untrusted_regular(path, max_bytes, &size);
+  std::string out;
+  out.resize(max_bytes + 1);
+  std::size_t got = 0;
+  // Read to EOF rather than trusting st_size: the file may grow after fstat.
+  while (got < out.size()) {
+    const ssize_t n = ::read(fd.get(), out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw UntrustedFileError("cannot read " + path.string());
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got > max_bytes) throw UntrustedFileError(path.string() + " grew past " + std::to_string(max_bytes) + " bytes");
+  out.resize(got);
+  return out;
+}
+
+}  // namespace nonaxis::sandbox

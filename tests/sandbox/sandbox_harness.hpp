@@ -1,0 +1,150 @@
+#pragma once
+// Shared helpers for the sandbox tests: temp state dirs, token issuing, and running
+// the real nonaxis-sandbox binary (its CLI is the contract under test).
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "nonaxis/bus/canonical_json.hpp"
+#include "nonaxis/bus/keys.hpp"
+#include "nonaxis/bus/token.hpp"
+
+namespace nonaxis::sandbox::testing {
+
+inline const std::string kTokenSecret = "sandbox-test-token-secret-0123456789abcdef";
+inline const std::string kSandboxKey = "sandbox-test-record-key-0123456789abcdefgh";
+
+inline bus::Key token_key() { return bus::KeyRing::from_secret("T", kTokenSecret).current(); }
+
+// A fresh directory the sandbox uid can traverse (0711), removed at scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "nonaxis-sbx-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+    ::chmod(path_.c_str(), 0711);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline void set_test_keys() {
+  ::setenv("ARBITER_TOKEN_SECRET", kTokenSecret.c_str(), 1);
+  ::setenv("GOVERNANCE_SIGNING_KEY_SANDBOX", kSandboxKey.c_str(), 1);
+}
+
+inline void write_file(const std::filesystem::path& p, const std::string& s) {
+  std::ofstream(p, std::ios::binary) << s;
+}
+
+inline std::filesystem::path write_token(const std::filesystem::path& dir, const bus::Json& token) {
+  static int n = 0;
+  const auto p = dir / ("token-" + std::to_string(++n) + ".json");
+  write_file(p, token.dump());
+  return p;
+}
+
+inline bus::Json issue(const std::string& content_hash, std::vector<std::string> hosts = {},
+                       std::optional<long long> max_duration = std::nullopt,
+                       const std::string& action = "exec_unfamiliar",
+                       std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) {
+  bus::TokenGrant g;
+  g.action_type = action;
+  g.content_hash = content_hash;
+  g.allowed_hosts = std::move(hosts);
+  g.max_duration_seconds = max_duration;
+  return bus::issue_token(token_key(), g, now);
+}
+
+struct RunResult {
+  int exit_code = -1;
+  bus::Json doc;        // parsed --json output (null if none)
+  std::string out_raw;  // stdout as printed
+  std::string err_raw;  // stderr (events)
+};
+
+// Runs nonaxis-sandbox with `args` and extra environment; captures both streams.
+inline RunResult run_sandbox(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return {};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    ::dup2(err[1], 2);
+    for (const auto& e : extra_env) ::putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> argv;
+    std::string bin = NONAXIS_SANDBOX_BIN;
+    argv.push_back(bin.data());
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  ::close(err[1]);
+  RunResult r;
+  bool o = true, e = true;
+  char buf[65536];
+  while (o || e) {
+    pollfd fds[2] = {{o ? out[0] : -1, POLLIN, 0}, {e ? err[0] : -1, POLLIN, 0}};
+    ::poll(fds, 2, -1);
+    if (fds[0].revents != 0) {
+      const ssize_t n = ::read(out[0], buf, sizeof buf);
+      if (n <= 0) o = false; else r.out_raw.append(buf, static_cast<std::size_t>(n));
+    }
+    if (fds[1].revents != 0) {
+      const ssize_t n = ::read(err[0], buf, sizeof buf);
+      if (n <= 0) e = false; else r.err_raw.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(out[0]);
+  ::close(err[0]);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  try {
+    r.doc = bus::Json::parse(r.out_raw);
+  } catch (...) {
+  }
+  return r;
+}
+
+// Fixture-free helper: run `probe_args` of the probe binary under a fresh token.
+struct ProbeRun {
+  TempDir dir;
+  std::filesystem::path state() const { return dir.path() / "state"; }
+  RunResult run(const std::vector<std::string>& probe_args, std::vector<std::string> hosts = {},
+                std::optional<long long> max_duration = std::nullopt, std::vector<std::string> extra_flags = {},
+                std::vector<std::string> env = {}) {
+    set_test_keys();
+    const std::string probe = NONAXIS_PROBE_BIN;
+    const std::string hash = "sha256:" + file_sha256(probe);
+    const auto tok = write_token(dir.path(), issue(hash, std::move(hosts), max_duration));
+    std::vector<std::string> args = {"run", "--json", "--token", tok.string(), "--file", probe,
+                                     "--state-dir", state().string()};
+    args.insert(args.end(), extra_flags.begin(), extra_flags.end());
+    args.push_back("--");
+    args.insert(args.end(), probe_args.begin(), probe_args.end());
+    return run_sandbox(args, env);
+  }
+  static std::string file_sha256(const std::string& path);
+};
+
+}  // namespace nonaxis::sandbox::testing

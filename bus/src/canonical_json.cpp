@@ -8,7 +8,7 @@ namespace nonaxis::bus {
 namespace {
 
 void append_u_escape(std::string& out, std::uint32_t unit) {
-  char buf[8];
+  char buf[16];
   std::snprintf(buf, sizeof buf, "\\u%04x", unit);
   out += buf;
 }

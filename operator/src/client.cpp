@@ -1,5 +1,6 @@
 #include "nonaxis/operator/client.hpp"
 
+#include "nonaxis/bus/append_log.hpp"
 #include "nonaxis/bus/clock.hpp"
 #include "nonaxis/bus/dir_watcher.hpp"
 #include "nonaxis/bus/durable_file.hpp"
@@ -25,6 +26,52 @@ Json Result::to_json() const {
 }
 
 Client::Client(bus::Layout layout, bus::KeyRing operator_keys) : layout_(std::move(layout)), keys_(std::move(operator_keys)) {}
+
+namespace {
+
+constexpr std::size_t kBootLedgerEntries = 30;
+constexpr std::size_t kBootEvents = 20;
+
+std::vector<Json> jsonl_or_empty(const std::string& path) {
+  std::vector<Json> out;
+  std::string text;
+  try {
+    text = bus::read_whole_file(path, std::size_t{1} << 30);
+  } catch (const bus::IoError& e) {
+    if (e.code() == ENOENT) return out;
+    throw;
+  }
+  for (const auto& line : bus::split_lines(text)) {
+    Json j = Json::parse(line, nullptr, false);
+    if (j.is_object()) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+bool always_include(const Json& entry) {
+  if (!entry.contains("tags") || !entry["tags"].is_array()) return false;
+  for (const auto& t : entry["tags"]) {
+    if (t == "always_include") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Json Client::boot() {
+  const auto ledger = jsonl_or_empty(layout_.ledger_file());
+  Json entries = Json::array();
+  const std::size_t recent_from = ledger.size() > kBootLedgerEntries ? ledger.size() - kBootLedgerEntries : 0;
+  for (std::size_t i = 0; i < ledger.size(); ++i) {
+    if (i >= recent_from || always_include(ledger[i])) entries.push_back(ledger[i]);
+  }
+  const auto events = jsonl_or_empty(layout_.events_file());
+  Json recent = Json::array();
+  for (std::size_t i = events.size() > kBootEvents ? events.size() - kBootEvents : 0; i < events.size(); ++i) {
+    recent.push_back(events[i]);
+  }
+  return Json{{"snapshot", nullptr}, {"ledger", entries}, {"recent_events", recent}, {"last_handoff", nullptr}};
+}
 
 Result Client::submit_review(const Action& a) {
   const auto tier = bus::tier_of(a.action_type);

@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
   submit->add_option("--wait", wait, "Seconds to wait for a decision (0: do not wait)")->check(CLI::Range(0.0, 3600.0));
   submit->add_flag("--json", json_out, "Print one JSON object");
   auto* init = app.add_subcommand("init", "Create the Operator's directories (done by submit too)");
+  auto* boot = app.add_subcommand("boot", "Print the session boot payload (ledger and event tails)");
+  boot->add_flag("--json", json_out, "Print JSON (the only output format)");
   auto* status = app.add_subcommand("status", "Show the decision for a request");
   status->add_option("ID", id, "Request id")->required();
   status->add_flag("--json", json_out, "Print one JSON object");
@@ -81,6 +83,11 @@ int main(int argc, char** argv) {
   try {
     if (*init) {
       make_client();
+      return 0;
+    }
+    if (*boot) {
+      auto client = make_client();
+      std::cout << client.boot().dump(2) << "\n";
       return 0;
     }
     if (*status) {

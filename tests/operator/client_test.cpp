@@ -91,6 +91,22 @@ TEST_F(ClientTest, PollSeesTheEscalationThenTheFinalDecision) {
   EXPECT_EQ(client_->status(r.request_id).decision, "reject");
 }
 
+TEST_F(ClientTest, BootReturnsTheLedgerTailAndAlwaysIncludeEntries) {
+  EXPECT_TRUE(client_->boot()["ledger"].empty());
+  std::string lines;
+  for (int i = 0; i < 40; ++i) {
+    Json e = {{"decision_id", std::to_string(i)}, {"tags", i == 2 ? Json::array({"always_include"}) : Json::array()}};
+    lines += e.dump() + "\n";
+  }
+  bus::UniqueFd st = bus::open_dir(layout.state());
+  bus::write_new_file(st.get(), "decision_ledger.jsonl", lines);
+  const Json b = client_->boot();
+  ASSERT_EQ(b["ledger"].size(), 31u);
+  EXPECT_EQ(b["ledger"][0]["decision_id"], "2");
+  EXPECT_EQ(b["ledger"][1]["decision_id"], "10");
+  EXPECT_EQ(b["ledger"][30]["decision_id"], "39");
+}
+
 TEST_F(ClientTest, ApplyTokenChecksContentAndExpiry) {
   const auto tk = bus::KeyRing::from_secret("TOK", std::string(32, 't'));
   bus::TokenGrant g{"exec_unfamiliar", bus::content_hash_of("echo ok"), {}, {}, 10, std::chrono::seconds(300)};

@@ -40,6 +40,12 @@ class Client {
  public:
   Client(bus::Layout layout, bus::KeyRing operator_keys);
 
+  // Session start, read from the Arbiter's state directory (read-only to the
+  // Operator): {snapshot, ledger (last 30 + always_include), recent_events (last 20),
+  // last_handoff}. Snapshots, handoffs and consistency checks arrive with the
+  // session-state work; until then snapshot and last_handoff are null.
+  bus::Json boot();
+
   // Tier 0 actions need no request: returns an approved Result without filing.
   // Tier 1 files an audit request and returns at once; tiers 2-3 file a review request.
   // Returns the Result so far (decision "pending" for filed tier 2-3 requests).

@@ -9,6 +9,7 @@
 #include "nonaxis/bus/ids.hpp"
 #include "nonaxis/bus/ledger.hpp"
 #include "nonaxis/bus/log.hpp"
+#include "nonaxis/bus/queue_reader.hpp"
 
 namespace nonaxis::arbiter {
 
@@ -53,6 +54,8 @@ CommitLog::CommitLog(const bus::Layout& layout, const bus::Key& arbiter_key)
 
 CommitLog::Prepared CommitLog::prepare(Outcome& o) {
   Prepared p;
+  p.request_id = o.request_id;
+  p.decision_id = o.decision["id"].get<std::string>();
   p.decision_name = decision_file_name(o.request_id, o.final);
   p.decision_bytes = bus::canonical_dump(o.decision) + "\n";
   if (o.token) p.token_bytes = bus::canonical_dump(*o.token) + "\n";
@@ -65,6 +68,7 @@ CommitLog::Prepared CommitLog::prepare(Outcome& o) {
     const json e = bus::make_event(event_chain_, ev.event_type, ev.source, refs, ev.payload);
     event_chain_ = e["chain_hash"].get<std::string>();
     event_ids.push_back(e["event_id"]);
+    p.event_ids.push_back(e["event_id"].get<std::string>());
     p.event_lines.push_back(bus::canonical_dump(e));
   }
   json entry = o.ledger_entry;
@@ -85,40 +89,54 @@ CommitLog::Prepared CommitLog::prepare(Outcome& o) {
 
 void CommitLog::apply(const std::vector<Prepared>& records, bool recovering) {
   std::vector<std::string> ledger_lines, event_lines;
-  bus::BatchWriter files;
   for (const auto& r : records) {
-    const json e = json::parse(r.ledger_line);
-    const std::string id = e["decision_id"].get<std::string>();
-    if (ledger_ids_.insert(id).second) {
+    if (ledger_ids_.insert(r.decision_id).second) {
       ledger_lines.push_back(r.ledger_line);
-      if (recovering) ledger_chain_ = e["chain_hash"].get<std::string>();
+      if (recovering) ledger_chain_ = json::parse(r.ledger_line)["chain_hash"].get<std::string>();
     }
-    for (const auto& l : r.event_lines) {
-      const json ev = json::parse(l);
-      if (event_ids_.insert(ev["event_id"].get<std::string>()).second) {
-        event_lines.push_back(l);
-        if (recovering) event_chain_ = ev["chain_hash"].get<std::string>();
+    for (std::size_t i = 0; i < r.event_lines.size(); ++i) {
+      if (event_ids_.insert(r.event_ids[i]).second) {
+        event_lines.push_back(r.event_lines[i]);
+        if (recovering) event_chain_ = json::parse(r.event_lines[i])["chain_hash"].get<std::string>();
       }
-    }
-    files.add(decisions_dir_.get(), r.decision_name, r.decision_bytes);
-    if (!r.token_bytes.empty()) {
-      const std::string rid = r.decision_name.substr(0, 36);
-      files.add(tokens_dir_.get(), rid + ".json", r.token_bytes);
     }
   }
   ledger_.append(ledger_lines);
   events_.append(event_lines);
   ledger_count_ += ledger_lines.size();
-  // One syncfs makes the ledger, the events and every temp file durable before any
-  // decision or token is renamed into view.
-  const auto outcomes = files.commit(/*flush_filesystem=*/true);
-  for (std::size_t i = 0; i < outcomes.size(); ++i) {
-    if (outcomes[i] == bus::WriteOutcome::kAlreadyExists && !recovering) {
-      bus::log_warn("duplicate_publish_ignored", {{"index", i}});
-    }
+  // The ledger file itself is durable before any token it records becomes visible.
+  if (!ledger_lines.empty()) ledger_.sync();
+  for (const auto& r : records) {
+    // The token is renamed into view before its decision: a reader that sees an
+    // approval must find its token.
+    if (!r.token_bytes.empty()) publish(tokens_dir_.get(), r.request_id + ".json", r.token_bytes, recovering);
+    publish(decisions_dir_.get(), r.decision_name, r.decision_bytes, recovering);
   }
   bus::replace_file(state_dir_.get(), "decision_ledger.head.json",
                     bus::canonical_dump(bus::make_ledger_head({ledger_count_, ledger_chain_}, key_)) + "\n", false);
+}
+
+// Published files are derived from the fsynced journal, so they are created
+// atomically (temp + rename) without a flush of their own; recovery compares each
+// with the journal's bytes and rewrites any that a power loss left short.
+void CommitLog::publish(int dirfd, const std::string& name, const std::string& bytes, bool recovering) {
+  if (recovering) {
+    const auto r = bus::read_queue_file(dirfd, name, {bus::kMaxMessageBytes, std::nullopt});
+    if (r.ok() && r.data == bytes) return;
+    if (r.status != bus::ReadResult::Status::kMissing) {
+      // Only a file a power loss cut short is repaired; a complete but different
+      // document would mean two decisions, which must never be papered over.
+      if (r.ok() && json::accept(r.data)) {
+        throw std::runtime_error("published file " + name + " conflicts with the journal; refusing to start");
+      }
+      bus::log_warn("published_file_repaired", {{"file", name}, {"reason", r.ok() ? "incomplete content" : r.reason}});
+      bus::replace_file(dirfd, name, bytes, false);
+      return;
+    }
+  }
+  if (bus::publish_new_file(dirfd, name, bytes) == bus::WriteOutcome::kAlreadyExists && !recovering) {
+    throw std::runtime_error("decision file " + name + " already exists: refusing a second decision");
+  }
 }
 
 void CommitLog::recover() {
@@ -127,11 +145,14 @@ void CommitLog::recover() {
     const json rec = json::parse(line, nullptr, false);
     if (rec.is_discarded()) throw std::runtime_error("arbiter journal holds an unreadable record");
     Prepared p;
+    p.request_id = rec["request_id"].get<std::string>();
     p.decision_name = rec["decision_name"].get<std::string>();
     p.decision_bytes = rec["decision_bytes"].get<std::string>();
     p.token_bytes = rec["token_bytes"].get<std::string>();
     p.ledger_line = rec["ledger_line"].get<std::string>();
+    p.decision_id = json::parse(p.ledger_line)["decision_id"].get<std::string>();
     p.event_lines = rec["event_lines"].get<std::vector<std::string>>();
+    for (const auto& l : p.event_lines) p.event_ids.push_back(json::parse(l)["event_id"].get<std::string>());
     records.push_back(std::move(p));
   }
   if (!records.empty()) {
@@ -140,8 +161,14 @@ void CommitLog::recover() {
     bus::log_info("journal_replayed", {{"records", records.size()}, {"ledger_entries", ledger_count_}});
   }
   journal_lines_at_open_.clear();
-  // Everything in the journal is applied and durable: start a fresh journal.
+  checkpoint();
+}
+
+// Makes every derived file durable, after which the journal is no longer needed.
+void CommitLog::checkpoint() {
+  if (::syncfs(state_dir_.get()) != 0) throw bus::IoError("syncfs", errno);
   journal_.truncate();
+  journal_bytes_ = 0;
 }
 
 void CommitLog::commit(std::vector<Outcome> batch) {
@@ -156,10 +183,7 @@ void CommitLog::commit(std::vector<Outcome> batch) {
   journal_.sync();  // commit point
   for (const auto& l : journal_lines) journal_bytes_ += l.size() + 1;
   apply(records, false);
-  if (journal_bytes_ > kJournalRotateBytes) {
-    journal_.truncate();
-    journal_bytes_ = 0;
-  }
+  if (journal_bytes_ > kJournalRotateBytes) checkpoint();
 }
 
 }  // namespace nonaxis::arbiter

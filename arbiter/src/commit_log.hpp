@@ -1,10 +1,13 @@
 #pragma once
 // Exactly-once commit of decisions. A batch is first written to the Arbiter's
-// private write-ahead journal (one fdatasync), then applied: ledger and event
-// lines appended, decision and token files created NOREPLACE, one syncfs, then
-// published by rename. A crash at any point is repaired at start-up by re-applying
-// the journal, which yields byte-identical files and never a second decision.
-// Tokens become visible only after the ledger entry that records them is durable.
+// private write-ahead journal and fdatasynced: that is the commit point. It is then
+// applied: ledger and event lines appended and the ledger fdatasynced, so a token
+// is never visible before the ledger entry recording it is durable; then token and
+// decision files are published atomically (temp + rename NOREPLACE). Published
+// files and events are derived from the journal, so they need no flush of their
+// own: a crash at any point is repaired at start-up by re-applying the journal,
+// which yields byte-identical files (rewriting any a power loss left short) and
+// never a second decision. A checkpoint (syncfs) precedes every journal truncation.
 #include <set>
 #include <string>
 #include <vector>
@@ -28,6 +31,9 @@ class CommitLog {
 
  private:
   struct Prepared {
+    std::string request_id;
+    std::string decision_id;
+    std::vector<std::string> event_ids;
     std::string journal_line;
     std::string ledger_line;
     std::vector<std::string> event_lines;
@@ -38,6 +44,8 @@ class CommitLog {
   Prepared prepare(Outcome& o);
   void apply(const std::vector<Prepared>& records, bool recovering);
   void recover();
+  void checkpoint();
+  void publish(int dirfd, const std::string& name, const std::string& bytes, bool recovering);
 
   bus::Layout layout_;
   bus::Key key_;

@@ -40,17 +40,29 @@ Stats summarize(std::vector<double> us, double wall_s) {
   return s;
 }
 
-Stats floor_writes(const std::string& dir, int n) {
+// The floor at a given concurrency: `threads` writers each making durable writes
+// (write, fdatasync, rename, directory fsync) of request-sized files.
+Stats floor_writes(const std::string& dir, int n, int threads) {
   std::filesystem::create_directories(dir);
   bus::UniqueFd fd = bus::open_dir(dir);
   const std::string body(900, 'x');  // about the size of a review request
   std::vector<double> us;
+  std::mutex mu;
+  std::atomic<int> next{0};
   const auto start = Clock::now();
-  for (int i = 0; i < n; ++i) {
-    const auto t0 = Clock::now();
-    bus::write_new_file(fd.get(), bus::uuid_v4() + ".json", body);
-    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      while (next.fetch_add(1) < n) {
+        const auto t0 = Clock::now();
+        bus::write_new_file(fd.get(), bus::uuid_v4() + ".json", body);
+        const double d = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+        std::lock_guard<std::mutex> lock(mu);
+        us.push_back(d);
+      }
+    });
   }
+  for (auto& th : pool) th.join();
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
   std::filesystem::remove_all(dir);
   return summarize(us, wall);
@@ -68,7 +80,10 @@ Stats pipeline(op::Client& client, int concurrency, int total) {
       for (;;) {
         const int i = next.fetch_add(1);
         if (i >= total) return;
-        op::Action a{"exec_unfamiliar", {"echo bench " + std::to_string(t) + "-" + std::to_string(i), true}, {}, ""};
+        op::Action a;
+        a.action_type = "exec_unfamiliar";
+        a.content.bytes = "echo bench " + std::to_string(t) + "-" + std::to_string(i);
+        a.content.is_command = true;
         const auto t0 = Clock::now();
         const auto r = client.submit_and_wait(a, std::chrono::seconds(60));
         const double d = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
@@ -106,10 +121,10 @@ int main(int argc, char** argv) {
   op::Client client(layout, bus::KeyRing::from_env(bus::kEnvKeyOperator));
   // Warm-up: page cache, inotify, first allocations.
   pipeline(client, 1, 20);
-  const Stats fl = floor_writes(layout.base + "-floor", floor_n);
   std::printf("machine: %u cores; filesystem of %s\n", std::thread::hardware_concurrency(), layout.base.c_str());
-  row("floor: one durable file write", fl, fl.p50_us);
   for (int c : concurrency) {
+    const Stats fl = floor_writes(layout.base + "-floor", floor_n, c);
+    row(("floor: durable file write, " + std::to_string(c) + " writer(s)").c_str(), fl, fl.p50_us);
     const Stats s = pipeline(client, c, requests);
     row(("submit->token, " + std::to_string(c) + " submitter(s)").c_str(), s, fl.p50_us);
   }

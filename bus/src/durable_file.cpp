@@ -73,11 +73,25 @@ WriteOutcome write_new_file(int dirfd, const std::string& name, std::string_view
   return out;
 }
 
+WriteOutcome publish_new_file(int dirfd, const std::string& name, std::string_view data, mode_t mode) {
+  const std::string tmp = temp_name();
+  {
+    UniqueFd fd = create_temp(dirfd, tmp, mode);
+    try {
+      write_all(fd.get(), data.data(), data.size(), tmp);
+    } catch (...) {
+      ::unlinkat(dirfd, tmp.c_str(), 0);
+      throw;
+    }
+  }
+  return publish(dirfd, tmp, name);
+}
+
 void BatchWriter::add(int dirfd, std::string name, std::string data, mode_t mode) {
   items_.push_back(Item{dirfd, std::move(name), std::move(data), mode});
 }
 
-std::vector<WriteOutcome> BatchWriter::commit(bool flush_filesystem) {
+std::vector<WriteOutcome> BatchWriter::commit() {
   std::vector<std::string> temps;
   temps.reserve(items_.size());
   auto cleanup = [&] {
@@ -90,11 +104,11 @@ std::vector<WriteOutcome> BatchWriter::commit(bool flush_filesystem) {
       temps.push_back(temp_name());
       UniqueFd fd = create_temp(it.dirfd, temps.back(), it.mode);
       write_all(fd.get(), it.data.data(), it.data.size(), temps.back());
-      if (items_.size() == 1 && !flush_filesystem && ::fdatasync(fd.get()) != 0) throw IoError("fdatasync " + temps.back(), errno);
+      if (items_.size() == 1 && ::fdatasync(fd.get()) != 0) throw IoError("fdatasync " + temps.back(), errno);
       sync_fd = it.dirfd;
     }
     // One flush for the whole batch. syncfs() reports write-back errors since Linux 5.8.
-    if ((items_.size() > 1 || flush_filesystem) && sync_fd >= 0 && ::syncfs(sync_fd) != 0) throw IoError("syncfs", errno);
+    if (items_.size() > 1 && ::syncfs(sync_fd) != 0) throw IoError("syncfs", errno);
   } catch (...) {
     cleanup();
     items_.clear();

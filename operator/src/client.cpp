@@ -1,5 +1,8 @@
 #include "nonaxis/operator/client.hpp"
 
+#include <map>
+#include <memory>
+
 #include "nonaxis/bus/append_log.hpp"
 #include "nonaxis/bus/clock.hpp"
 #include "nonaxis/bus/dir_watcher.hpp"
@@ -56,6 +59,16 @@ bool always_include(const Json& entry) {
   return false;
 }
 
+// One inotify watch per thread, kept for the thread's life: closing an inotify
+// descriptor waits for a kernel RCU grace period (about 10 ms here), which would
+// otherwise land on every request. Events for other requests only cause a re-check.
+bus::DirWatcher& decisions_watcher(const std::string& dir) {
+  thread_local std::map<std::string, std::unique_ptr<bus::DirWatcher>> watchers;
+  auto& w = watchers[dir];
+  if (!w) w = std::make_unique<bus::DirWatcher>(std::vector<std::string>{dir});
+  return *w;
+}
+
 }  // namespace
 
 Json Client::boot() {
@@ -92,9 +105,9 @@ Result Client::submit_review(const Action& a) {
   // Each request is the genesis of its own causal chain (docs/PROTOCOL.md).
   const Json env = bus::make_envelope(type, bus::make_request_payload(a.action_type, a.content, a.outbound_hosts, a.context),
                                       bus::kGenesisHash, keys_.current(), Json{{"risk_tier", *tier}});
-  bus::UniqueFd dir = bus::open_dir(layout_.pending_review());
+  std::call_once(submitter_once_, [&] { submitter_ = std::make_unique<bus::GroupCommitter>(layout_.pending_review()); });
   r.request_id = env["id"].get<std::string>();
-  if (bus::write_new_file(dir.get(), r.request_id + ".json", bus::canonical_dump(env) + "\n") != bus::WriteOutcome::kCreated) {
+  if (submitter_->write(r.request_id + ".json", bus::canonical_dump(env) + "\n") != bus::WriteOutcome::kCreated) {
     throw std::runtime_error("request id collision; nothing was filed");
   }
   if (*tier == 1) {
@@ -123,13 +136,20 @@ std::optional<Json> Client::read_decision(const std::string& id, bool final) {
 std::optional<Json> Client::poll_decision(const std::string& id, std::chrono::milliseconds timeout) {
   if (!bus::is_uuid(id)) throw std::invalid_argument("request id must be a UUID");
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  bus::DirWatcher watcher({layout_.decisions()});  // set up before the first look: no event is missed
+  bus::DirWatcher& watcher = decisions_watcher(layout_.decisions());  // set up before the first look
+  bool look = true;
   for (;;) {
-    if (auto d = read_decision(id, true)) return d;
-    if (auto e = read_decision(id, false)) return e;
+    if (look) {
+      if (auto d = read_decision(id, true)) return d;
+      if (auto e = read_decision(id, false)) return e;
+    }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
-    watcher.wait(std::min(left, std::chrono::milliseconds(1000)));
+    // Many requests share the directory: look again only when an event names this
+    // request, on overflow, or when the wait timed out (a missed event is never fatal).
+    const auto batch = watcher.wait(std::min(left, std::chrono::milliseconds(1000)));
+    look = batch.rescan || batch.names.empty();
+    for (const auto& [dir, name] : batch.names) look = look || name.compare(0, id.size(), id) == 0;
   }
 }
 

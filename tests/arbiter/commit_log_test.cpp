@@ -71,7 +71,7 @@ TEST_F(CommitLogTest, JournalReplayAfterACrashPublishesOnceAndIdentically) {
   const std::string id = req["id"];
   const std::string ledger = read("state/decision_ledger.jsonl");
   fs::remove(layout.decisions() + "/" + id + ".json");
-  fs::remove(layout.tokens() + "/" + id + ".json");
+  fs::resize_file(layout.tokens() + "/" + id + ".json", 7);  // a power loss left it short
   fs::resize_file(layout.ledger_file(), 0);
   fs::resize_file(layout.events_file(), 0);
   fs::remove(layout.ledger_head_file());
@@ -86,6 +86,21 @@ TEST_F(CommitLogTest, JournalReplayAfterACrashPublishesOnceAndIdentically) {
   // A second start finds nothing left to do and adds nothing.
   { CommitLog again(layout, arbiter_keys().current()); }
   EXPECT_EQ(ledger_lines(), 1u);
+}
+
+TEST_F(CommitLogTest, AConflictingCompleteDecisionStopsStartUpInsteadOfBeingOverwritten) {
+  const json req = request();
+  {
+    CommitLog log(layout, arbiter_keys().current());
+    std::vector<Outcome> batch;
+    batch.push_back(d.on_assessment(req, assessment(req, 1)));
+    log.commit(std::move(batch));
+  }
+  const std::string path = layout.decisions() + "/" + req["id"].get<std::string>() + ".json";
+  fs::remove(path);
+  std::ofstream(path) << "{\"forged\":true}";
+  EXPECT_THROW(CommitLog(layout, arbiter_keys().current()), std::runtime_error);
+  EXPECT_EQ(read("decisions/" + req["id"].get<std::string>() + ".json"), "{\"forged\":true}");
 }
 
 TEST_F(CommitLogTest, ATornJournalTailWasNeverCommittedAndIsDropped) {

@@ -3,11 +3,14 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "nonaxis/bus/append_log.hpp"
 #include "nonaxis/bus/durable_file.hpp"
 #include "nonaxis/bus/fd.hpp"
+#include "nonaxis/bus/group_commit.hpp"
 #include "nonaxis/bus/queue_reader.hpp"
 
 namespace nonaxis::bus {
@@ -78,6 +81,36 @@ TEST_F(TempDir, ReplaceFileSwapsAtomically) {
   replace_file(dir.get(), "head", "2", true);
   EXPECT_EQ(read("head"), "2");
   EXPECT_EQ(list_names(dir.get()).size(), 1u);
+}
+
+}  // namespace
+}  // namespace nonaxis::bus
+
+
+namespace nonaxis::bus {
+namespace {
+
+TEST_F(TempDir, GroupCommitCreatesEveryFileOnceAcrossThreads) {
+  GroupCommitter gc(path);
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0}, duplicates{0};
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        // Threads 0 and 1 race on the same names: exactly one of each pair wins.
+        const std::string name = (t < 2 ? "shared" : "t" + std::to_string(t)) + "-" + std::to_string(i) + ".json";
+        if (gc.write(name, "x") == WriteOutcome::kCreated) {
+          created.fetch_add(1);
+        } else {
+          duplicates.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(created.load(), 15 * 20);
+  EXPECT_EQ(duplicates.load(), 20);
+  EXPECT_EQ(list_names(dir.get()).size(), 300u);
 }
 
 }  // namespace

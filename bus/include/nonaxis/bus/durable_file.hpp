@@ -24,9 +24,7 @@ class BatchWriter {
   void add(int dirfd, std::string name, std::string data, mode_t mode = 0640);
   bool empty() const { return items_.empty(); }
   // Outcome per added file, in order. Throws IoError; temps are removed on failure.
-  // `flush_filesystem` forces one syncfs() even for a single file, so that appends
-  // the caller made to other files on the same filesystem are durable first.
-  std::vector<WriteOutcome> commit(bool flush_filesystem = false);
+  std::vector<WriteOutcome> commit();
 
  private:
   struct Item {
@@ -37,6 +35,11 @@ class BatchWriter {
   };
   std::vector<Item> items_;
 };
+
+// Atomic but not flushed: temp -> write -> renameat2(RENAME_NOREPLACE). Only for
+// files whose bytes are already durable elsewhere (a fsynced write-ahead journal)
+// and are re-created from there after a crash.
+WriteOutcome publish_new_file(int dirfd, const std::string& name, std::string_view data, mode_t mode = 0640);
 
 // Removes leftover ".tmp-*" files of a crashed writer from a directory it owns.
 void remove_stale_temps(int dirfd);

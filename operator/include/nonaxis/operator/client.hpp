@@ -4,11 +4,14 @@
 // (read-only to it), and checks a token against the content before handing both to
 // the sandbox, which alone can verify the token's HMAC.
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "nonaxis/bus/canonical_json.hpp"
+#include "nonaxis/bus/group_commit.hpp"
 #include "nonaxis/bus/keys.hpp"
 #include "nonaxis/bus/layout.hpp"
 #include "nonaxis/bus/messages.hpp"
@@ -74,6 +77,9 @@ class Client {
 
   bus::Layout layout_;
   bus::KeyRing keys_;
+  // Shared by every thread that submits through this client (group commit).
+  std::once_flag submitter_once_;
+  std::unique_ptr<bus::GroupCommitter> submitter_;
 };
 
 }  // namespace nonaxis::op

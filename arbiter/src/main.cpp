@@ -7,6 +7,7 @@
 
 #include "approvals.hpp"
 #include "nonaxis/bus/append_log.hpp"
+#include "nonaxis/bus/cli.hpp"
 #include "nonaxis/bus/config.hpp"
 #include "nonaxis/bus/dir_watcher.hpp"
 #include "nonaxis/bus/ledger.hpp"
@@ -108,9 +109,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 64;
+    return app.exit(e) == 0 ? 0 : bus::kExitUsage;
   }
-  try {
+  return bus::run_guarded("nonaxis-arbiter", [&]() -> int {
     if (*serve_cmd) return serve();
     if (*verify_cmd) return verify_ledger(json_out);
     const auto layout = bus::Layout::from_env();
@@ -122,15 +123,7 @@ int main(int argc, char** argv) {
     const auto key = bus::KeyRing::from_env(bus::kEnvKeyArbiter);
     become_role(layout, false);
     const bool approve = approve_cmd->parsed();
-    if (!approve && !deny_cmd->parsed()) return 64;
+    if (!approve && !deny_cmd->parsed()) return bus::kExitUsage;
     return arbiter::approvals_answer(layout, key.current(), id, approve, by, reason, wait, json_out);
-  } catch (const bus::ConfigError& e) {
-    std::cerr << "nonaxis-arbiter: configuration error: " << e.what() << "\n";
-    bus::log_error("config_error", {{"detail", e.what()}});
-    return 78;
-  } catch (const std::exception& e) {
-    std::cerr << "nonaxis-arbiter: " << e.what() << "\n";
-    bus::log_error("fatal", {{"detail", e.what()}});
-    return 70;
-  }
+  });
 }

@@ -11,6 +11,7 @@
 
 #include "nonaxis/bus/crypto.hpp"
 #include "nonaxis/bus/fd.hpp"
+#include "nonaxis/bus/queue_reader.hpp"
 
 namespace nonaxis::bus {
 namespace {
@@ -125,20 +126,9 @@ std::vector<WriteOutcome> BatchWriter::commit() {
 }
 
 void remove_stale_temps(int dirfd) {
-  const int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) throw IoError("dup directory", errno);
-  DIR* d = ::fdopendir(dup);
-  if (d == nullptr) {
-    ::close(dup);
-    throw IoError("fdopendir", errno);
+  for (const auto& n : list_names(dirfd, /*include_hidden=*/true)) {
+    if (is_temp_name(n)) ::unlinkat(dirfd, n.c_str(), 0);
   }
-  ::rewinddir(d);
-  std::vector<std::string> stale;
-  while (dirent* e = ::readdir(d)) {
-    if (is_temp_name(e->d_name)) stale.emplace_back(e->d_name);
-  }
-  ::closedir(d);
-  for (const auto& n : stale) ::unlinkat(dirfd, n.c_str(), 0);
 }
 
 }  // namespace nonaxis::bus

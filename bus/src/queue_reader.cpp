@@ -66,7 +66,7 @@ ReadResult read_queue_file(int dirfd, const std::string& name, const ReadPolicy&
   return r;
 }
 
-std::vector<std::string> list_names(int dirfd) {
+std::vector<std::string> list_names(int dirfd, bool include_hidden) {
   const int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0) throw IoError("dup directory", errno);
   DIR* d = ::fdopendir(dup);
@@ -77,7 +77,9 @@ std::vector<std::string> list_names(int dirfd) {
   ::rewinddir(d);
   std::vector<std::string> names;
   while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+    const std::string_view n = e->d_name;
+    if (n == "." || n == "..") continue;
+    if (include_hidden || n[0] != '.') names.emplace_back(n);
   }
   ::closedir(d);
   return names;

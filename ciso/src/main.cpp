@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "nonaxis/bus/append_log.hpp"
+#include "nonaxis/bus/cli.hpp"
 #include "nonaxis/bus/config.hpp"
 #include "nonaxis/bus/log.hpp"
 #include "nonaxis/bus/messages.hpp"
@@ -66,18 +67,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 64;
+    return app.exit(e) == 0 ? 0 : bus::kExitUsage;
   }
-  try {
+  return bus::run_guarded("nonaxis-ciso", [&]() -> int {
     if (*serve_cmd) return serve();
     return analyze(file, command, action, hosts, context, explain);
-  } catch (const bus::ConfigError& e) {
-    std::cerr << "nonaxis-ciso: configuration error: " << e.what() << "\n";
-    bus::log_error("config_error", {{"detail", e.what()}});
-    return 78;
-  } catch (const std::exception& e) {
-    std::cerr << "nonaxis-ciso: " << e.what() << "\n";
-    bus::log_error("fatal", {{"detail", e.what()}});
-    return 70;
-  }
+  });
 }

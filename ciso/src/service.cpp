@@ -13,23 +13,6 @@ namespace {
 constexpr std::size_t kMaxBatch = 256;
 }
 
-json fail_closed_payload(const std::string& why) {
-  return {{"risk_score", 100},
-          {"recommendation", "reject"},
-          {"checklist",
-           {{"outbound_connections", json::array()},
-            {"filesystem_writes", json::array()},
-            {"permission_requests", json::array()},
-            {"obfuscation_detected", false},
-            {"obfuscation_details", ""},
-            {"known_vuln_patterns", json::array({{{"pattern", "analysis_error"}, {"severity", "critical"}, {"description", why}}})},
-            {"prompt_injection_vectors", json::array()},
-            {"data_exfiltration_risk", "high"},
-            {"privilege_escalation_risk", "high"}}},
-          {"concerns", json::array({{{"severity", "critical"}, {"description", "analysis failed; failing closed: " + why}}})},
-          {"analysis_notes", "fail-closed assessment"}};
-}
-
 json assess_request(const Analyzer& analyzer, const json& request, bool explain) {
   try {
     const json& p = request["payload"];
@@ -42,7 +25,7 @@ json assess_request(const Analyzer& analyzer, const json& request, bool explain)
     in.context = p.value("context", std::string());
     return analyzer.analyze(in, explain);
   } catch (const std::exception& e) {
-    return fail_closed_payload(e.what());
+    return Analyzer::fail_closed(e.what());
   }
 }
 

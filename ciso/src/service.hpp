@@ -39,9 +39,6 @@ class Service {
   bus::BatchWriter batch_;
 };
 
-// Wraps an analysis failure as the fail-closed payload (risk 100, reject).
-nlohmann::json fail_closed_payload(const std::string& why);
-
 // Runs the analyzer on a verified request envelope; never throws.
 nlohmann::json assess_request(const Analyzer& analyzer, const nlohmann::json& request, bool explain = false);
 

@@ -1,7 +1,8 @@
 #include "nonaxis/operator/client.hpp"
 
-#include <map>
 #include <memory>
+
+#include "decision_watch.hpp"
 
 #include "nonaxis/bus/append_log.hpp"
 #include "nonaxis/bus/clock.hpp"
@@ -29,6 +30,7 @@ Json Result::to_json() const {
 }
 
 Client::Client(bus::Layout layout, bus::KeyRing operator_keys) : layout_(std::move(layout)), keys_(std::move(operator_keys)) {}
+Client::~Client() = default;
 
 namespace {
 
@@ -57,16 +59,6 @@ bool always_include(const Json& entry) {
     if (t == "always_include") return true;
   }
   return false;
-}
-
-// One inotify watch per thread, kept for the thread's life: closing an inotify
-// descriptor waits for a kernel RCU grace period (about 10 ms here), which would
-// otherwise land on every request. Events for other requests only cause a re-check.
-bus::DirWatcher& decisions_watcher(const std::string& dir) {
-  thread_local std::map<std::string, std::unique_ptr<bus::DirWatcher>> watchers;
-  auto& w = watchers[dir];
-  if (!w) w = std::make_unique<bus::DirWatcher>(std::vector<std::string>{dir});
-  return *w;
 }
 
 }  // namespace
@@ -136,20 +128,15 @@ std::optional<Json> Client::read_decision(const std::string& id, bool final) {
 std::optional<Json> Client::poll_decision(const std::string& id, std::chrono::milliseconds timeout) {
   if (!bus::is_uuid(id)) throw std::invalid_argument("request id must be a UUID");
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  bus::DirWatcher& watcher = decisions_watcher(layout_.decisions());  // set up before the first look
-  bool look = true;
+  std::call_once(watch_once_, [&] { watch_ = std::make_unique<DecisionWatch>(layout_.decisions()); });
+  DecisionWatch::Interest interest(*watch_, id);  // before the first look: no event is missed
   for (;;) {
-    if (look) {
-      if (auto d = read_decision(id, true)) return d;
-      if (auto e = read_decision(id, false)) return e;
-    }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return std::nullopt;
-    // Many requests share the directory: look again only when an event names this
-    // request, on overflow, or when the wait timed out (a missed event is never fatal).
-    const auto batch = watcher.wait(std::min(left, std::chrono::milliseconds(1000)));
-    look = batch.rescan || batch.names.empty();
-    for (const auto& [dir, name] : batch.names) look = look || name.compare(0, id.size(), id) == 0;
+    if (auto d = read_decision(id, true)) return d;
+    if (auto e = read_decision(id, false)) return e;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return std::nullopt;
+    // A missed event is never fatal: look again at least once a second.
+    interest.wait_until(std::min(deadline, now + std::chrono::seconds(1)));
   }
 }
 

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "nonaxis/bus/append_log.hpp"
+#include "nonaxis/bus/cli.hpp"
 #include "nonaxis/bus/log.hpp"
 #include "nonaxis/operator/client.hpp"
 
@@ -14,9 +15,6 @@ using namespace nonaxis;
 constexpr int kExitApproved = 0;
 constexpr int kExitRejected = 20;
 constexpr int kExitEscalatedOrPending = 21;
-constexpr int kExitUsage = 64;
-constexpr int kExitInternal = 70;
-constexpr int kExitConfig = 78;
 
 int exit_code_for(const std::string& decision) {
   if (decision == "approve") return kExitApproved;
@@ -78,9 +76,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : kExitUsage;
+    return app.exit(e) == 0 ? 0 : bus::kExitUsage;
   }
-  try {
+  return bus::run_guarded("nonaxis-operator", [&]() -> int {
     if (*init) {
       make_client();
       return 0;
@@ -109,14 +107,5 @@ int main(int argc, char** argv) {
     const auto r = client.submit_and_wait(a, std::chrono::milliseconds(static_cast<long long>(wait * 1000)));
     print(r, json_out);
     return exit_code_for(r.decision);
-  } catch (const bus::ConfigError& e) {
-    std::cerr << "nonaxis-operator: configuration error: " << e.what() << "\n";
-    return kExitConfig;
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "nonaxis-operator: " << e.what() << "\n";
-    return kExitUsage;
-  } catch (const std::exception& e) {
-    std::cerr << "nonaxis-operator: " << e.what() << "\n";
-    return kExitInternal;
-  }
+  });
 }

@@ -80,3 +80,7 @@ std::vector<RuleInfo> Analyzer::rules() const {
 }
 
 }  // namespace nonaxis::ciso
+
+namespace nonaxis::ciso {
+nlohmann::json Analyzer::fail_closed(const std::string& reason) { return detail::fail_closed_assessment(reason); }
+}  // namespace nonaxis::ciso

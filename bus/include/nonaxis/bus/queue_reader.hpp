@@ -29,8 +29,8 @@ struct ReadResult {
 
 ReadResult read_queue_file(int dirfd, const std::string& name, const ReadPolicy& policy);
 
-// Names in a directory that are not hidden (temps and dotfiles are skipped).
-std::vector<std::string> list_names(int dirfd);
+// Names in a directory; hidden ones (temps, dotfiles) only when asked for.
+std::vector<std::string> list_names(int dirfd, bool include_hidden = false);
 
 // Owner uid of an open directory: files inside must belong to the same user.
 uid_t owner_of(int dirfd);

@@ -18,6 +18,8 @@
 
 namespace nonaxis::op {
 
+class DecisionWatch;
+
 struct Action {
   std::string action_type;
   bus::ActionContent content;
@@ -42,6 +44,9 @@ struct Result {
 class Client {
  public:
   Client(bus::Layout layout, bus::KeyRing operator_keys);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
 
   // Session start, read from the Arbiter's state directory (read-only to the
   // Operator): {snapshot, ledger (last 30 + always_include), recent_events (last 20),
@@ -80,6 +85,9 @@ class Client {
   // Shared by every thread that submits through this client (group commit).
   std::once_flag submitter_once_;
   std::unique_ptr<bus::GroupCommitter> submitter_;
+  // One decisions/ watch shared by every waiting thread (see decision_watch.hpp).
+  std::once_flag watch_once_;
+  std::unique_ptr<DecisionWatch> watch_;
 };
 
 }  // namespace nonaxis::op

@@ -45,6 +45,9 @@ class Analyzer {
 
   std::vector<RuleInfo> rules() const;
 
+  // The fail-closed payload (risk 100, reject) for an analysis that could not run.
+  static nlohmann::json fail_closed(const std::string& reason);
+
   // Bounds that make analysis cost predictable. Larger content fails closed.
   static constexpr std::size_t kMaxContentBytes = 1024 * 1024;
   static constexpr std::size_t kMaxContextBytes = 64 * 1024;

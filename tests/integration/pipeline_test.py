@@ -126,6 +126,8 @@ class PipelineTest(unittest.TestCase):
     def test_every_emitted_message_matches_the_spec_schemas(self):
         self.p.submit("exec_unfamiliar", file=self.write("ok.sh", BENIGN), hosts=["example.org"])
         self.p.submit("exec_unfamiliar", command=MALICIOUS)
+        rc, audit, _ = self.p.submit("workspace_write", command="echo draft > notes.txt")  # tier 1: audit_request
+        self.assertEqual((rc, audit["decision"]), (0, "approve"))
         _, esc, _ = self.p.submit("self_modify", command="echo patch")
         self.p.arbiter_cli("approvals", "approve", esc["request_id"], "--by", "alice")
         p = self.p.path

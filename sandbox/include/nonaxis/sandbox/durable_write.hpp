@@ -1,5 +1,5 @@
 #pragma once
-// Crash-safe file writes, local to the sandbox until bus/ ships durable_file.hpp:
+// Crash-safe file writes for the sandbox's own state, on top of bus/durable_file.hpp:
 // write a temp file, fsync it, rename it into place, fsync the directory.
 #include <filesystem>
 #include <string_view>

@@ -98,6 +98,7 @@ void Service::on_assessment(const std::string& name) {
   auto assessment = assessments_.read(name, *id);
   if (!assessment) return;
   batch_.push_back(decider_.on_assessment(*req, *assessment));
+  batch_assessments_[*id] = (*assessment)["payload"];  // kept for an escalation's later human verdict
   in_batch_.insert(*id);
 }
 
@@ -154,25 +155,20 @@ void Service::flush() {
     }
     summaries.push_back(std::move(s));
   }
-  std::map<std::string, json> assessment_payloads;
-  for (const auto& s : summaries) {
-    if (!s.final && s.esc.esc.assessment_id != bus::kNilUuid) {
-      if (auto a = assessments_.read(s.id + ".json", s.id)) assessment_payloads[s.id] = (*a)["payload"];
-    }
-  }
   log_.commit(std::move(done));
   for (auto& s : summaries) {
     if (s.final) {
       final_.insert(s.id);
       escalated_.erase(s.id);
     } else {
-      if (assessment_payloads.count(s.id) != 0) s.esc.esc.assessment_payload = assessment_payloads[s.id];
+      if (auto it = batch_assessments_.find(s.id); it != batch_assessments_.end()) s.esc.esc.assessment_payload = it->second;
       escalated_[s.id] = s.esc;
     }
     pending_.erase(s.id);
     bus::log_info("decision", {{"request_id", s.id}, {"decision", s.decision}, {"method", s.method}});
   }
   in_batch_.clear();
+  batch_assessments_.clear();
 }
 
 void Service::rescan() {

@@ -66,6 +66,7 @@ class Service {
   std::map<std::string, Pending> pending_;
   std::vector<Outcome> batch_;
   std::set<std::string> in_batch_;
+  std::map<std::string, nlohmann::json> batch_assessments_;  // assessment payloads of the pending batch
 };
 
 }  // namespace nonaxis::arbiter

@@ -41,18 +41,23 @@ void add_expr(nftnl_rule* r, nftnl_expr* e) {
   nftnl_rule_add_expr(r, e);
 }
 
-void meta_cmp(nftnl_rule* r, std::uint32_t key, const void* data, std::uint32_t len) {
-  nftnl_expr* m = nftnl_expr_alloc("meta");
-  if (m == nullptr) throw std::runtime_error("nftnl_expr_alloc");
-  nftnl_expr_set_u32(m, NFTNL_EXPR_META_KEY, key);
-  nftnl_expr_set_u32(m, NFTNL_EXPR_META_DREG, NFT_REG_1);
-  add_expr(r, m);
+// Register 1 == data: the comparison half of every match below.
+void cmp_eq(nftnl_rule* r, const void* data, std::uint32_t len) {
   nftnl_expr* c = nftnl_expr_alloc("cmp");
   if (c == nullptr) throw std::runtime_error("nftnl_expr_alloc");
   nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
   nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
   nftnl_expr_set(c, NFTNL_EXPR_CMP_DATA, data, len);
   add_expr(r, c);
+}
+
+void meta_cmp(nftnl_rule* r, std::uint32_t key, const void* data, std::uint32_t len) {
+  nftnl_expr* m = nftnl_expr_alloc("meta");
+  if (m == nullptr) throw std::runtime_error("nftnl_expr_alloc");
+  nftnl_expr_set_u32(m, NFTNL_EXPR_META_KEY, key);
+  nftnl_expr_set_u32(m, NFTNL_EXPR_META_DREG, NFT_REG_1);
+  add_expr(r, m);
+  cmp_eq(r, data, len);
 }
 
 void payload_cmp(nftnl_rule* r, std::uint32_t base, std::uint32_t offset, const void* data, std::uint32_t len) {
@@ -63,12 +68,7 @@ void payload_cmp(nftnl_rule* r, std::uint32_t base, std::uint32_t offset, const 
   nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_LEN, len);
   nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
   add_expr(r, p);
-  nftnl_expr* c = nftnl_expr_alloc("cmp");
-  if (c == nullptr) throw std::runtime_error("nftnl_expr_alloc");
-  nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-  nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-  nftnl_expr_set(c, NFTNL_EXPR_CMP_DATA, data, len);
-  add_expr(r, c);
+  cmp_eq(r, data, len);
 }
 
 void counter_verdict(nftnl_rule* r, int verdict) {

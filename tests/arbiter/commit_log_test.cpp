@@ -10,6 +10,7 @@
 #include "nonaxis/bus/append_log.hpp"
 #include "nonaxis/bus/crypto.hpp"
 #include "nonaxis/bus/ledger.hpp"
+#include "scratch_dir.hpp"
 
 namespace nonaxis::arbiter {
 namespace {
@@ -20,16 +21,12 @@ namespace fs = std::filesystem;
 
 class CommitLogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/nonaxis-commit-XXXXXX";
-    layout.base = ::mkdtemp(tmpl);
-    bus::prepare_role_dirs(layout, bus::Role::kArbiter, std::nullopt);
-  }
-  void TearDown() override { fs::remove_all(layout.base); }
+  void SetUp() override { bus::prepare_role_dirs(layout, bus::Role::kArbiter, std::nullopt); }
   std::string read(const std::string& rel) { return bus::read_whole_file(layout.base + "/" + rel, 1 << 24); }
   std::size_t ledger_lines() { return bus::split_lines(read("state/decision_ledger.jsonl")).size(); }
 
-  bus::Layout layout;
+  nonaxis::testing::ScratchDir scratch{"nonaxis-commit"};
+  bus::Layout layout{scratch.str()};
   Policy policy = Policy::load_configured();
   Decider d{policy, arbiter_keys().current(), token_keys().current(), DeciderConfig{}};
 };

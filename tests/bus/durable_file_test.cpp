@@ -12,21 +12,17 @@
 #include "nonaxis/bus/fd.hpp"
 #include "nonaxis/bus/group_commit.hpp"
 #include "nonaxis/bus/queue_reader.hpp"
+#include "scratch_dir.hpp"
 
 namespace nonaxis::bus {
 namespace {
 
 class TempDir : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/nonaxis-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-    dir = open_dir(path);
-  }
-  void TearDown() override { std::filesystem::remove_all(path); }
   std::string read(const std::string& name) { return read_whole_file(path + "/" + name, 1 << 20); }
-  std::string path;
-  UniqueFd dir;
+  nonaxis::testing::ScratchDir scratch;
+  std::string path = scratch.str();
+  UniqueFd dir = open_dir(path);
 };
 
 TEST_F(TempDir, CreatesFileWithContentAndMode) {

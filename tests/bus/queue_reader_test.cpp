@@ -7,22 +7,18 @@
 #include "nonaxis/bus/durable_file.hpp"
 #include "nonaxis/bus/fd.hpp"
 #include "nonaxis/bus/queue_reader.hpp"
+#include "scratch_dir.hpp"
 
 namespace nonaxis::bus {
 namespace {
 
 class QueueReader : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/nonaxis-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-    dir = open_dir(path);
-    write_new_file(dir.get(), "ok.json", "{}");
-  }
-  void TearDown() override { std::filesystem::remove_all(path); }
+  void SetUp() override { write_new_file(dir.get(), "ok.json", "{}"); }
   ReadResult read(const std::string& name, ReadPolicy p = {}) { return read_queue_file(dir.get(), name, p); }
-  std::string path;
-  UniqueFd dir;
+  nonaxis::testing::ScratchDir scratch;
+  std::string path = scratch.str();
+  UniqueFd dir = open_dir(path);
 };
 
 TEST_F(QueueReader, AcceptsARegularSingleLinkFile) {

@@ -12,6 +12,7 @@
 #include "nonaxis/bus/queue_reader.hpp"
 #include "nonaxis/bus/token.hpp"
 #include "nonaxis/operator/client.hpp"
+#include "scratch_dir.hpp"
 
 namespace nonaxis::op {
 namespace {
@@ -22,12 +23,9 @@ namespace fs = std::filesystem;
 class ClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/nonaxis-op-XXXXXX";
-    layout.base = ::mkdtemp(tmpl);
     for (auto r : {bus::Role::kOperator, bus::Role::kArbiter}) bus::prepare_role_dirs(layout, r, std::nullopt);
     client_ = std::make_unique<Client>(layout, keys);
   }
-  void TearDown() override { fs::remove_all(layout.base); }
 
   Json filed(const std::string& id) {
     return Json::parse(bus::read_whole_file(layout.pending_review() + "/" + id + ".json", 1 << 20));
@@ -40,7 +38,8 @@ class ClientTest : public ::testing::Test {
     bus::write_new_file(d.get(), id + (final ? ".json" : ".escalation.json"), bus::canonical_dump(env));
   }
 
-  bus::Layout layout;
+  nonaxis::testing::ScratchDir scratch{"nonaxis-op"};
+  bus::Layout layout{scratch.str()};
   bus::KeyRing keys = bus::KeyRing::from_secret("OP", std::string(32, 'o'));
   bus::KeyRing arb = bus::KeyRing::from_secret("ARB", std::string(32, 'a'));
   std::unique_ptr<Client> client_;

@@ -1,4 +1,5 @@
 #pragma once
+#include "scratch_dir.hpp"
 // Shared helpers for the sandbox tests: temp state dirs, token issuing, and running
 // the real nonaxis-sandbox binary (its CLI is the contract under test).
 #include <fcntl.h>
@@ -28,21 +29,11 @@ inline bus::Key token_key() { return bus::KeyRing::from_secret("T", kTokenSecret
 // A fresh directory the sandbox uid can traverse (0711), removed at scope exit.
 class TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "nonaxis-sbx-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-    ::chmod(path_.c_str(), 0711);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
+  TempDir() : dir_("nonaxis-sbx", 0711) {}
+  const std::filesystem::path& path() const { return dir_.path(); }
 
  private:
-  std::filesystem::path path_;
+  nonaxis::testing::ScratchDir dir_;
 };
 
 inline void set_test_keys() {

@@ -29,6 +29,8 @@ CommitLog::CommitLog(const bus::Layout& layout, const bus::Key& arbiter_key)
       decisions_dir_(bus::open_dir(layout.decisions())),
       tokens_dir_(bus::open_dir(layout.tokens())),
       state_dir_(bus::open_dir(layout.state())),
+      snapshots_dir_(bus::open_dir(layout.snapshots())),
+      handoffs_dir_(bus::open_dir(layout.handoffs())),
       journal_(layout.private_dir(bus::Role::kArbiter) + "/journal.jsonl", &journal_lines_at_open_, 0600),
       ledger_(layout.ledger_file(), &ledger_lines_at_open_),
       events_(layout.events_file(), &event_lines_at_open_) {
@@ -55,16 +57,19 @@ CommitLog::CommitLog(const bus::Layout& layout, const bus::Key& arbiter_key)
 CommitLog::Prepared CommitLog::prepare(Outcome& o) {
   Prepared p;
   p.request_id = o.request_id;
-  p.decision_id = o.decision["id"].get<std::string>();
-  p.decision_name = decision_file_name(o.request_id, o.final);
-  p.decision_bytes = bus::canonical_dump(o.decision) + "\n";
+  p.decision_id = o.ledger_entry["decision_id"].get<std::string>();
+  if (!o.decision.is_null()) {
+    p.decision_name = decision_file_name(o.request_id, o.final);
+    p.decision_bytes = bus::canonical_dump(o.decision) + "\n";
+  }
   if (o.token) p.token_bytes = bus::canonical_dump(*o.token) + "\n";
+  p.state_writes = o.state_writes;
 
   json event_ids = json::array();
   for (const auto& ev : o.events) {
     json refs = ev.references;
-    refs["review_request_id"] = o.request_id;
-    refs["decision_id"] = o.decision["id"];
+    if (!o.request_id.empty()) refs["review_request_id"] = o.request_id;
+    if (!o.decision.is_null()) refs["decision_id"] = o.decision["id"];
     const json e = bus::make_event(event_chain_, ev.event_type, ev.source, refs, ev.payload);
     event_chain_ = e["chain_hash"].get<std::string>();
     event_ids.push_back(e["event_id"]);
@@ -74,15 +79,26 @@ CommitLog::Prepared CommitLog::prepare(Outcome& o) {
   json entry = o.ledger_entry;
   entry["event_links"] = event_ids;
   json artifacts = entry.value("artifacts", json::array());
-  artifacts.push_back({{"type", "decision"}, {"path", "decisions/" + p.decision_name}, {"hash", bus::sha256_hex(p.decision_bytes)}});
+  if (!p.decision_name.empty()) {
+    artifacts.push_back({{"type", "decision"}, {"path", "decisions/" + p.decision_name}, {"hash", bus::sha256_hex(p.decision_bytes)}});
+  }
+  for (const auto& w : p.state_writes) {
+    if (w.replace) continue;  // pointers are derived; the immutable files are the artifacts
+    artifacts.push_back({{"type", w.subdir == "snapshots" ? "snapshot" : "handoff"},
+                         {"path", "state/" + w.subdir + "/" + w.name},
+                         {"hash", bus::sha256_hex(w.bytes)}});
+  }
   if (o.token) artifacts.push_back({{"type", "token"}, {"path", "tokens/" + o.request_id + ".json"}, {"hash", bus::sha256_hex(p.token_bytes)}});
   entry["artifacts"] = artifacts;
   const json sealed = bus::seal_ledger_entry(entry, ledger_chain_, key_);
   ledger_chain_ = sealed["chain_hash"].get<std::string>();
   p.ledger_line = bus::canonical_dump(sealed);
 
+  json writes = json::array();
+  for (const auto& w : p.state_writes) writes.push_back({{"subdir", w.subdir}, {"name", w.name}, {"bytes", w.bytes}, {"replace", w.replace}});
   json record = {{"request_id", o.request_id}, {"decision_name", p.decision_name}, {"decision_bytes", p.decision_bytes},
-                 {"token_bytes", p.token_bytes}, {"ledger_line", p.ledger_line}, {"event_lines", p.event_lines}};
+                 {"token_bytes", p.token_bytes}, {"ledger_line", p.ledger_line}, {"event_lines", p.event_lines},
+                 {"state_writes", writes}};
   p.journal_line = bus::canonical_dump(record);
   return p;
 }
@@ -110,7 +126,10 @@ void CommitLog::apply(const std::vector<Prepared>& records, bool recovering) {
     // The token is renamed into view before its decision: a reader that sees an
     // approval must find its token.
     if (!r.token_bytes.empty()) publish(tokens_dir_.get(), r.request_id + ".json", r.token_bytes, recovering);
-    publish(decisions_dir_.get(), r.decision_name, r.decision_bytes, recovering);
+    // A new snapshot is in place before current.json names it, and both before the
+    // decision that reports the change.
+    for (const auto& w : r.state_writes) publish_state(w, recovering);
+    if (!r.decision_name.empty()) publish(decisions_dir_.get(), r.decision_name, r.decision_bytes, recovering);
   }
   bus::replace_file(state_dir_.get(), "decision_ledger.head.json",
                     bus::canonical_dump(bus::make_ledger_head({ledger_count_, ledger_chain_}, key_)) + "\n", false);
@@ -139,6 +158,15 @@ void CommitLog::publish(int dirfd, const std::string& name, const std::string& b
   }
 }
 
+void CommitLog::publish_state(const StateWrite& w, bool recovering) {
+  const int dirfd = w.subdir == "snapshots" ? snapshots_dir_.get() : w.subdir == "handoffs" ? handoffs_dir_.get() : state_dir_.get();
+  if (w.replace) {
+    bus::replace_file(dirfd, w.name, w.bytes, false);
+  } else {
+    publish(dirfd, w.name, w.bytes, recovering);
+  }
+}
+
 void CommitLog::recover() {
   std::vector<Prepared> records;
   for (const auto& line : journal_lines_at_open_) {
@@ -153,6 +181,10 @@ void CommitLog::recover() {
     p.decision_id = json::parse(p.ledger_line)["decision_id"].get<std::string>();
     p.event_lines = rec["event_lines"].get<std::vector<std::string>>();
     for (const auto& l : p.event_lines) p.event_ids.push_back(json::parse(l)["event_id"].get<std::string>());
+    for (const auto& w : rec.value("state_writes", json::array())) {
+      p.state_writes.push_back({w["subdir"].get<std::string>(), w["name"].get<std::string>(), w["bytes"].get<std::string>(),
+                                w["replace"].get<bool>()});
+    }
     records.push_back(std::move(p));
   }
   if (!records.empty()) {

@@ -40,16 +40,18 @@ class CommitLog {
     std::string decision_name;
     std::string decision_bytes;
     std::string token_bytes;  // empty when no token
+    std::vector<StateWrite> state_writes;
   };
   Prepared prepare(Outcome& o);
   void apply(const std::vector<Prepared>& records, bool recovering);
   void recover();
   void checkpoint();
   void publish(int dirfd, const std::string& name, const std::string& bytes, bool recovering);
+  void publish_state(const StateWrite& w, bool recovering);
 
   bus::Layout layout_;
   bus::Key key_;
-  bus::UniqueFd decisions_dir_, tokens_dir_, state_dir_;
+  bus::UniqueFd decisions_dir_, tokens_dir_, state_dir_, snapshots_dir_, handoffs_dir_;
   // Filled while the logs below are opened (declared first so they exist by then).
   std::vector<std::string> journal_lines_at_open_, ledger_lines_at_open_, event_lines_at_open_;
   bus::AppendLog journal_;

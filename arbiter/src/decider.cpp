@@ -149,6 +149,9 @@ Outcome Decider::build(const json& request, const json* assessment, const std::s
   o.final = final;
   o.decision = bus::make_envelope(bus::MessageType::kDecision, payload, chain, arbiter_key_);
   o.token = token;
+  o.message_type = request["type"].get<std::string>();
+  o.rule_id = rule_id;
+  o.submitted_at = request["timestamp"].get<std::string>();
 
   const std::string verb = decision == "approve" ? "Approved" : decision == "reject" ? "Rejected" : "Escalated";
   json rationale = json::array({clip(reasoning, 400)});

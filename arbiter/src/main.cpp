@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include <unistd.h>
+
 #include "approvals.hpp"
 #include "nonaxis/bus/append_log.hpp"
 #include "nonaxis/bus/cli.hpp"
@@ -12,7 +14,9 @@
 #include "nonaxis/bus/dir_watcher.hpp"
 #include "nonaxis/bus/ledger.hpp"
 #include "nonaxis/bus/log.hpp"
+#include "nonaxis/bus/http_surface.hpp"
 #include "service.hpp"
+#include "state_api.hpp"
 #include "verdict.hpp"
 
 namespace {
@@ -24,12 +28,27 @@ void become_role(const bus::Layout& layout, bool prepare) {
   const auto run_as = bus::resolve_run_as(bus::Role::kArbiter);
   if (prepare) {
     bus::prepare_role_dirs(layout, bus::Role::kArbiter, run_as);
-    const std::string v = arbiter::verdicts_dir(layout);
-    if (::mkdir(v.c_str(), 0700) != 0 && errno != EEXIST) throw bus::IoError("mkdir " + v, errno);
-    if (run_as && ::chown(v.c_str(), run_as->uid, run_as->gid) != 0) throw bus::IoError("chown " + v, errno);
+    for (const std::string& v : {arbiter::verdicts_dir(layout), arbiter::api_inbox_dir(layout)}) {
+      if (::mkdir(v.c_str(), 0700) != 0 && errno != EEXIST) throw bus::IoError("mkdir " + v, errno);
+      if (run_as && ::chown(v.c_str(), run_as->uid, run_as->gid) != 0) throw bus::IoError("chown " + v, errno);
+    }
   }
   if (run_as) bus::drop_privileges(*run_as);
 }
+
+// Ready when every directory the Arbiter reads or writes is usable and its loop turns.
+std::optional<std::string> readiness(const bus::Layout& layout, const bus::Heartbeat& hb) {
+  for (const auto& d : {layout.pending_review(), layout.assessments()}) {
+    if (::access(d.c_str(), R_OK | X_OK) != 0) return "cannot read " + d;
+  }
+  for (const auto& d : {layout.decisions(), layout.tokens(), layout.state(), layout.snapshots(), layout.handoffs()}) {
+    if (::access(d.c_str(), W_OK | X_OK) != 0) return "cannot write " + d;
+  }
+  if (hb.stalled(std::chrono::seconds(10))) return std::string("the decision loop has not run for 10 s");
+  return std::nullopt;
+}
+
+bus::HttpEndpoint arbiter_endpoint() { return bus::http_endpoint_from_env("ARBITER_HOST", "ARBITER_PORT", 8300); }
 
 int serve() {
   const auto layout = bus::Layout::from_env();
@@ -48,14 +67,25 @@ int serve() {
   scfg.assessment_timeout = std::chrono::seconds(bus::env_int("ARBITER_ASSESSMENT_TIMEOUT_SECONDS", 60, 1, 86400));
   scfg.human_timeout = std::chrono::seconds(bus::env_int("ARBITER_HUMAN_TIMEOUT_SECONDS", 1800, 1, 7 * 86400));
   scfg.rescan_interval = std::chrono::seconds(bus::env_int("NONAXIS_RESCAN_SECONDS", 30, 1, 3600));
+  scfg.drain_timeout = bus::drain_timeout_from_env();
+  scfg.initial_state_path = bus::env_str("ARBITER_INITIAL_STATE", "");
   dcfg.human_timeout_minutes = (scfg.human_timeout.count() + 59) / 60;
+  const auto endpoint = arbiter_endpoint();
+  const auto skew = std::chrono::seconds(bus::env_int("ARBITER_API_MAX_SKEW_SECONDS", 30, 1, 600));
   become_role(layout, true);
   bus::wait_for_dirs({layout.pending_review(), layout.assessments()}, bus::env_int("NONAXIS_PEER_WAIT_SECONDS", 30, 0, 3600));
   bus::StopSignal stop;
   bus::StopSignal::install_handlers(stop);
   arbiter::Service service(layout, keys, policy, dcfg, scfg);
+  bus::Heartbeat heartbeat;
+  bus::HttpSurface surface(endpoint, [&] { return readiness(layout, heartbeat); });
+  arbiter::StateApi api(layout, keys, skew);
+  api.install(surface);
+  surface.start("ARBITER_HOST", "ARBITER_PORT");
   bus::log_info("arbiter_starting", {{"policy", policy.origin()}, {"policy_sha256", policy.sha256()}});
-  return service.run(stop);
+  const int rc = service.run(stop, &surface, &heartbeat);
+  surface.stop();
+  return rc;
 }
 
 int verify_ledger(bool as_json) {
@@ -89,6 +119,9 @@ int main(int argc, char** argv) {
   bool json_out = false;
   auto* verify_cmd = app.add_subcommand("verify-ledger", "Verify the decision ledger's chain and signatures");
   verify_cmd->add_flag("--json", json_out, "Print the result as JSON");
+  auto* probe_cmd = app.add_subcommand("probe", "Exit 0 when the running Arbiter answers /readyz with 200 (healthchecks)");
+  bool live = false;
+  probe_cmd->add_flag("--live", live, "Probe /livez instead of /readyz");
   auto* approvals = app.add_subcommand("approvals", "Human review of escalated requests");
   approvals->require_subcommand(1);
   auto* list_cmd = approvals->add_subcommand("list", "List escalations waiting for a human");
@@ -114,6 +147,7 @@ int main(int argc, char** argv) {
   return bus::run_guarded("nonaxis-arbiter", [&]() -> int {
     if (*serve_cmd) return serve();
     if (*verify_cmd) return verify_ledger(json_out);
+    if (*probe_cmd) return bus::probe_http(arbiter_endpoint(), live ? "/livez" : "/readyz");
     const auto layout = bus::Layout::from_env();
     if (*list_cmd) {
       become_role(layout, false);

@@ -16,13 +16,27 @@ struct PendingEvent {
   nlohmann::json payload = nlohmann::json::object();
 };
 
+// A file under state/ the commit publishes with the decision: a new snapshot or
+// handoff (created once, immutable), or a pointer file (replaced).
+struct StateWrite {
+  std::string subdir;  // "snapshots", "handoffs", or "" for state/ itself
+  std::string name;
+  std::string bytes;
+  bool replace = false;  // pointer files are replaced; snapshots and handoffs never are
+};
+
 struct Outcome {
-  std::string request_id;
+  std::string request_id;  // empty for a change with no request (seeding the state)
   bool final = true;                    // false: an escalation awaiting a human
-  nlohmann::json decision;              // signed decision envelope
+  nlohmann::json decision;              // signed decision envelope; null when nothing is published
   std::optional<nlohmann::json> token;  // present only on approval of a review request
   nlohmann::json ledger_entry;          // unsealed: no chain_hash / arbiter_signature / event_links yet
   std::vector<PendingEvent> events;
+  std::vector<StateWrite> state_writes;  // published after the ledger is durable, before the decision
+  // For metrics only.
+  std::string message_type;  // review_request, audit_request, state_proposal, session_handoff; empty for seeding
+  std::string rule_id;       // the rule that decided
+  std::string submitted_at;  // the request's own timestamp (RFC 3339)
 };
 
 // decisions/<id>.json is final; decisions/<id>.escalation.json is the interim notice.

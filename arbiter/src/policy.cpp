@@ -91,23 +91,9 @@ bool rule_matches(const Rule& r, const json& ctx) {
   return true;
 }
 
-}  // namespace
-
-Policy Policy::parse(const std::string& yaml_text, const std::string& origin) {
-  Policy p;
-  p.origin_ = origin;
-  p.sha256_ = bus::sha256_hex(yaml_text);
-  json doc;
-  try {
-    doc = yaml_to_json(YAML::Load(yaml_text));
-  } catch (const YAML::Exception& e) {
-    throw std::runtime_error("policy " + origin + " is not valid YAML: " + e.what());
-  }
-  if (!doc.is_object() || !doc.contains("rules") || !doc["rules"].is_array() || doc["rules"].empty()) {
-    throw std::runtime_error("policy " + origin + " must have a non-empty 'rules' list");
-  }
-  std::set<std::string> ids;
-  for (const auto& r : doc["rules"]) {
+std::vector<Rule> parse_rules(const json& list, const std::string& origin, std::set<std::string>& ids) {
+  std::vector<Rule> rules;
+  for (const auto& r : list) {
     if (!r.is_object() || !r.contains("id") || !r["id"].is_string()) throw std::runtime_error("policy " + origin + ": a rule has no id");
     Rule rule;
     rule.id = r["id"].get<std::string>();
@@ -125,30 +111,14 @@ Policy Policy::parse(const std::string& yaml_text, const std::string& origin) {
     } else {
       throw std::runtime_error("rule " + rule.id + ": condition must be a non-empty map or 'always'");
     }
-    p.rules_.push_back(std::move(rule));
+    rules.push_back(std::move(rule));
   }
-  return p;
+  return rules;
 }
 
-Policy Policy::load_configured() {
-  const char* path = std::getenv("ARBITER_POLICY_FILE");
-  if (path == nullptr || *path == '\0') return parse(std::string(kDefaultPolicyYaml), "builtin:profiles/policy/default.yaml");
-  std::string text;
-  try {
-    text = bus::read_whole_file(path, 1u << 20);
-  } catch (const std::exception& e) {
-    throw bus::ConfigError(std::string("ARBITER_POLICY_FILE: ") + e.what());
-  }
-  try {
-    return parse(text, path);
-  } catch (const std::exception& e) {
-    throw bus::ConfigError(std::string("ARBITER_POLICY_FILE: ") + e.what());
-  }
-}
-
-PolicyOutcome Policy::evaluate(const json& ctx) const {
+PolicyOutcome evaluate_rules(const std::vector<Rule>& rules, const json& ctx, const char* what) {
   PolicyOutcome out;
-  for (const auto& r : rules_) {
+  for (const auto& r : rules) {
     const bool hit = rule_matches(r, ctx);
     json applied = {{"rule_id", r.id}, {"rule_name", r.name}, {"matched", hit}, {"result", "no_match"}};
     if (hit && r.decision == "continue") {
@@ -169,8 +139,57 @@ PolicyOutcome Policy::evaluate(const json& ctx) const {
   // ADR-002: nothing decided it, so a human does.
   out.decision = "escalate";
   out.rule_id = "implicit_human_escalation";
-  out.reasoning = "No policy rule decided this request; escalating to a human (ADR-002)";
+  out.reasoning = std::string("No policy rule decided this ") + what + "; escalating to a human (ADR-002)";
   return out;
 }
+
+}  // namespace
+
+Policy Policy::parse(const std::string& yaml_text, const std::string& origin) {
+  Policy p;
+  p.origin_ = origin;
+  p.sha256_ = bus::sha256_hex(yaml_text);
+  json doc;
+  try {
+    doc = yaml_to_json(YAML::Load(yaml_text));
+  } catch (const YAML::Exception& e) {
+    throw std::runtime_error("policy " + origin + " is not valid YAML: " + e.what());
+  }
+  if (!doc.is_object() || !doc.contains("rules") || !doc["rules"].is_array() || doc["rules"].empty()) {
+    throw std::runtime_error("policy " + origin + " must have a non-empty 'rules' list");
+  }
+  std::set<std::string> ids;
+  p.rules_ = parse_rules(doc["rules"], origin, ids);
+  // Without a state_rules section no state change is decided automatically: each
+  // goes to a human (ADR-002); the policy never invents approvals.
+  if (doc.contains("state_rules")) {
+    if (!doc["state_rules"].is_array()) throw std::runtime_error("policy " + origin + ": 'state_rules' must be a list");
+    p.state_rules_ = parse_rules(doc["state_rules"], origin, ids);
+  }
+  for (const auto& [k, v] : doc.items()) {
+    if (k != "rules" && k != "state_rules") throw std::runtime_error("policy " + origin + ": unknown section '" + k + "'");
+  }
+  return p;
+}
+
+Policy Policy::load_configured() {
+  const char* path = std::getenv("ARBITER_POLICY_FILE");
+  if (path == nullptr || *path == '\0') return parse(std::string(kDefaultPolicyYaml), "builtin:profiles/policy/default.yaml");
+  std::string text;
+  try {
+    text = bus::read_whole_file(path, 1u << 20);
+  } catch (const std::exception& e) {
+    throw bus::ConfigError(std::string("ARBITER_POLICY_FILE: ") + e.what());
+  }
+  try {
+    return parse(text, path);
+  } catch (const std::exception& e) {
+    throw bus::ConfigError(std::string("ARBITER_POLICY_FILE: ") + e.what());
+  }
+}
+
+PolicyOutcome Policy::evaluate(const json& ctx) const { return evaluate_rules(rules_, ctx, "request"); }
+
+PolicyOutcome Policy::evaluate_state(const json& ctx) const { return evaluate_rules(state_rules_, ctx, "state change"); }
 
 }  // namespace nonaxis::arbiter

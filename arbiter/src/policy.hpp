@@ -35,6 +35,9 @@ class Policy {
   static Policy load_configured();
 
   PolicyOutcome evaluate(const nlohmann::json& context) const;
+  // State changes (proposals, handoff patches) against the `state_rules` section;
+  // context {"proposal": {...}} as built by the state reviewer.
+  PolicyOutcome evaluate_state(const nlohmann::json& context) const;
 
   const std::string& sha256() const { return sha256_; }
   const std::string& origin() const { return origin_; }
@@ -42,6 +45,7 @@ class Policy {
 
  private:
   std::vector<Rule> rules_;
+  std::vector<Rule> state_rules_;
   std::string sha256_;
   std::string origin_;
 };

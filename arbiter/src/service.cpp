@@ -1,10 +1,13 @@
 #include "service.hpp"
 
+#include <sys/stat.h>
+
 #include "nonaxis/bus/clock.hpp"
 #include "nonaxis/bus/crypto.hpp"
 #include "nonaxis/bus/durable_file.hpp"
 #include "nonaxis/bus/ids.hpp"
 #include "nonaxis/bus/log.hpp"
+#include "nonaxis/bus/metrics.hpp"
 #include "nonaxis/bus/queue_reader.hpp"
 #include "verdict.hpp"
 
@@ -12,6 +15,26 @@ namespace nonaxis::arbiter {
 
 using nlohmann::json;
 using Clock = std::chrono::system_clock;
+using bus::Metrics;
+
+namespace {
+
+void describe_metrics() {
+  auto& m = Metrics::global();
+  m.describe("nonaxis_requests_total", Metrics::Type::kCounter, "Messages decided, by message type and outcome");
+  m.describe("nonaxis_decisions_total", Metrics::Type::kCounter, "Decisions committed, by outcome and deciding rule");
+  m.describe("nonaxis_tokens_issued_total", Metrics::Type::kCounter, "Execution tokens issued");
+  m.describe("nonaxis_escalations_pending", Metrics::Type::kGauge, "Escalations waiting for a human");
+  m.describe("nonaxis_queue_depth", Metrics::Type::kGauge, "Items waiting, per queue");
+  m.describe("nonaxis_queue_oldest_age_seconds", Metrics::Type::kGauge, "Age of the oldest waiting item, per queue");
+  m.describe("nonaxis_decision_latency_seconds", Metrics::Type::kHistogram, "From the request's timestamp to its committed decision");
+  m.describe("nonaxis_dead_letters_total", Metrics::Type::kCounter, "Refused input, by reason");
+  m.add("nonaxis_tokens_issued_total", {}, 0);
+}
+
+}  // namespace
+
+std::string api_inbox_dir(const bus::Layout& layout) { return layout.private_dir(bus::Role::kArbiter) + "/api-inbox"; }
 
 Service::Service(const bus::Layout& layout, const Keys& keys, const Policy& policy, DeciderConfig dcfg, ServiceConfig scfg)
     : layout_(layout),
@@ -21,14 +44,36 @@ Service::Service(const bus::Layout& layout, const Keys& keys, const Policy& poli
       dead_(layout, bus::Role::kArbiter),
       requests_(layout.pending_review(), keys.operator_, bus::Kind::kRequest, dead_),
       assessments_(layout.assessments(), keys.ciso, bus::Kind::kAssessment, dead_),
+      proposals_(layout.pending_review(), keys.operator_, bus::Kind::kProposal, dead_),
+      handoffs_(layout.pending_review(), keys.operator_, bus::Kind::kHandoff, dead_),
+      api_proposals_(api_inbox_dir(layout), keys.operator_, bus::Kind::kProposal, dead_),
+      api_handoffs_(api_inbox_dir(layout), keys.operator_, bus::Kind::kHandoff, dead_),
       verdicts_dir_(verdicts_dir(layout)),
       verdicts_fd_(bus::open_dir(verdicts_dir_)),
-      log_(layout, keys.arbiter.current()) {
-  for (const auto& d : {layout.decisions(), layout.tokens(), layout.state(), verdicts_dir_}) {
+      log_(layout, keys.arbiter.current()),
+      state_(layout, policy, keys.arbiter.current(), dcfg.human_timeout_minutes) {
+  describe_metrics();
+  for (const auto& d : {layout.decisions(), layout.tokens(), layout.state(), layout.snapshots(), layout.handoffs(), verdicts_dir_,
+                        api_inbox_dir(layout)}) {
     bus::UniqueFd fd = bus::open_dir(d);
     bus::remove_stale_temps(fd.get());
   }
+  if (auto genesis = state_.seed(cfg_.initial_state_path)) log_.commit({std::move(*genesis)});
   load_decided();
+}
+
+bus::Inbox& Service::state_inbox(Dir dir, bus::Kind kind) {
+  if (dir == kApiInbox) return kind == bus::Kind::kHandoff ? api_handoffs_ : api_proposals_;
+  return kind == bus::Kind::kHandoff ? handoffs_ : proposals_;
+}
+
+std::optional<json> Service::find_state_message(const std::string& id) {
+  for (const Dir d : {kPending, kApiInbox}) {
+    for (const bus::Kind k : {bus::Kind::kProposal, bus::Kind::kHandoff}) {
+      if (auto env = state_inbox(d, k).read(bus::queue_name(id, k), id)) return env;
+    }
+  }
+  return std::nullopt;
 }
 
 void Service::load_decided() {
@@ -54,13 +99,23 @@ void Service::load_decided() {
     e.esc.decision_id = env["id"].get<std::string>();
     e.esc.assessment_id = env["payload"]["assessment_id"].get<std::string>();
     e.since = bus::parse_rfc3339(env["timestamp"].get<std::string>()).value_or(Clock::now());
-    if (e.esc.assessment_id != bus::kNilUuid) {
+    if (env["payload"].contains("state_change")) {
+      auto msg = find_state_message(id);
+      if (!msg) throw std::runtime_error("escalated state change " + id + " is missing from the queues; refusing to start");
+      e.state_message = std::move(*msg);
+    } else if (e.esc.assessment_id != bus::kNilUuid) {
       if (auto a = assessments_.read(id + ".json", id)) e.esc.assessment_payload = (*a)["payload"];
     }
     escalated_[id] = e;
   }
-  bus::log_info("arbiter_state_loaded", {{"final_decisions", final_.size()}, {"pending_escalations", escalated_.size()},
-                                         {"ledger_entries", log_.ledger_entries()}, {"journal_records_replayed", log_.recovered_records()}});
+  bus::log_info("arbiter_state_loaded",
+                {{"final_decisions", final_.size()}, {"pending_escalations", escalated_.size()}, {"ledger_entries", log_.ledger_entries()},
+                 {"journal_records_replayed", log_.recovered_records()},
+                 {"snapshot_id", state_.current() ? (*state_.current())["snapshot_id"] : json(nullptr)}});
+}
+
+bool Service::busy(const std::string& id) const {
+  return final_.count(id) != 0 || escalated_.count(id) != 0 || in_batch_.count(id) != 0;
 }
 
 const json* Service::request_for(const std::string& id) {
@@ -74,16 +129,36 @@ const json* Service::request_for(const std::string& id) {
   return &pending_.emplace(id, Pending{std::move(*env), ts}).first->second.request;
 }
 
-void Service::on_request(const std::string& name) {
-  const auto id = bus::id_from_name(name);
-  if (!id) {
-    if (!dead_.already_refused(requests_.dir(), name)) dead_.refuse(requests_.dir(), name, "bad_name", "file name is not <uuid>.json");
+void Service::on_queue_file(Dir dir, const std::string& name) {
+  const auto qn = bus::parse_queue_name(name);
+  const bus::Inbox& inbox = dir == kApiInbox ? api_proposals_ : requests_;
+  if (!qn || (dir == kApiInbox && qn->kind == bus::Kind::kRequest)) {
+    if (!dead_.already_refused(inbox.dir(), name)) {
+      dead_.refuse(inbox.dir(), name, "bad_name", "file name is not <uuid>.json, <uuid>.proposal.json or <uuid>.handoff.json");
+    }
     return;
   }
-  if (final_.count(*id) != 0 || escalated_.count(*id) != 0 || in_batch_.count(*id) != 0) return;
-  if (request_for(*id) == nullptr) return;
+  if (qn->kind == bus::Kind::kRequest) {
+    on_request(qn->id);
+  } else {
+    on_state_message(dir, *qn);
+  }
+}
+
+void Service::on_request(const std::string& id) {
+  if (busy(id)) return;
+  if (request_for(id) == nullptr) return;
   // The assessment may already be there (it normally arrives after).
-  on_assessment(*id + ".json");
+  on_assessment(id + ".json");
+}
+
+void Service::on_state_message(Dir dir, const bus::QueueName& qn) {
+  if (busy(qn.id)) return;
+  auto env = state_inbox(dir, qn.kind).read(bus::queue_name(qn.id, qn.kind), qn.id);
+  if (!env) return;
+  batch_.push_back(state_.review(*env));
+  batch_state_messages_[qn.id] = std::move(*env);
+  in_batch_.insert(qn.id);
 }
 
 void Service::on_assessment(const std::string& name) {
@@ -92,7 +167,7 @@ void Service::on_assessment(const std::string& name) {
     if (!dead_.already_refused(assessments_.dir(), name)) dead_.refuse(assessments_.dir(), name, "bad_name", "file name is not <uuid>.json");
     return;
   }
-  if (final_.count(*id) != 0 || escalated_.count(*id) != 0 || in_batch_.count(*id) != 0) return;
+  if (busy(*id)) return;
   const json* req = request_for(*id);
   if (req == nullptr) return;
   auto assessment = assessments_.read(name, *id);
@@ -112,16 +187,20 @@ void Service::on_verdict(const std::string& name) {
     bus::log_warn("verdict_refused", {{"request_id", *id}});
     return;
   }
-  const json* req = request_for(*id);
-  if (req == nullptr) return;
-  batch_.push_back(decider_.on_human_verdict(*req, it->second.esc, v->approve, v->by, v->reason));
+  if (!it->second.state_message.is_null()) {
+    batch_.push_back(state_.on_human_verdict(it->second.state_message, it->second.esc, v->approve, v->by, v->reason));
+  } else if (const json* req = request_for(*id)) {
+    batch_.push_back(decider_.on_human_verdict(*req, it->second.esc, v->approve, v->by, v->reason));
+  } else {
+    return;
+  }
   in_batch_.insert(*id);
 }
 
 void Service::check_timeouts() {
   const auto now = Clock::now();
   for (const auto& [id, p] : pending_) {
-    if (in_batch_.count(id) != 0 || final_.count(id) != 0 || escalated_.count(id) != 0) continue;
+    if (busy(id)) continue;
     if (now - p.since >= cfg_.assessment_timeout) {
       batch_.push_back(decider_.on_assessment_timeout(p.request));
       in_batch_.insert(id);
@@ -129,10 +208,14 @@ void Service::check_timeouts() {
   }
   for (const auto& [id, e] : escalated_) {
     if (in_batch_.count(id) != 0 || now - e.since < cfg_.human_timeout) continue;
-    if (const json* req = request_for(id)) {
+    if (!e.state_message.is_null()) {
+      batch_.push_back(state_.on_human_timeout(e.state_message, e.esc));
+    } else if (const json* req = request_for(id)) {
       batch_.push_back(decider_.on_human_timeout(*req, e.esc));
-      in_batch_.insert(id);
+    } else {
+      continue;
     }
+    in_batch_.insert(id);
   }
 }
 
@@ -141,57 +224,96 @@ void Service::flush() {
   std::vector<Outcome> done;
   done.swap(batch_);
   struct Summary {
-    std::string id, decision, method;
-    bool final;
+    std::string id, type, decision, method, rule, submitted_at;
+    bool final, token;
     Escalated esc;
   };
   std::vector<Summary> summaries;
   for (const auto& o : done) {
-    Summary s{o.request_id, o.decision["payload"]["decision"], o.decision["payload"]["decision_method"], o.final, {}};
+    const json& p = o.decision["payload"];
+    Summary s{o.request_id, o.message_type, p["decision"], p["decision_method"], o.rule_id, o.submitted_at, o.final, o.token.has_value(), {}};
     if (!o.final) {
       s.esc.esc.decision_id = o.decision["id"].get<std::string>();
-      s.esc.esc.assessment_id = o.decision["payload"]["assessment_id"].get<std::string>();
+      s.esc.esc.assessment_id = p["assessment_id"].get<std::string>();
       s.esc.since = Clock::now();
     }
     summaries.push_back(std::move(s));
   }
   log_.commit(std::move(done));
+  const auto now = Clock::now();
+  auto& m = Metrics::global();
   for (auto& s : summaries) {
     if (s.final) {
       final_.insert(s.id);
       escalated_.erase(s.id);
     } else {
       if (auto it = batch_assessments_.find(s.id); it != batch_assessments_.end()) s.esc.esc.assessment_payload = it->second;
+      if (auto it = batch_state_messages_.find(s.id); it != batch_state_messages_.end()) s.esc.state_message = it->second;
       escalated_[s.id] = s.esc;
     }
     pending_.erase(s.id);
-    bus::log_info("decision", {{"request_id", s.id}, {"decision", s.decision}, {"method", s.method}});
+    m.add("nonaxis_requests_total", {{"type", s.type}, {"outcome", s.decision}});
+    m.add("nonaxis_decisions_total", {{"outcome", s.decision}, {"rule", s.rule}});
+    if (s.token) m.add("nonaxis_tokens_issued_total");
+    if (const auto t = bus::parse_rfc3339(s.submitted_at); t && *t <= now) {
+      m.observe("nonaxis_decision_latency_seconds", std::chrono::duration<double>(now - *t).count(), {{"method", s.method}});
+    }
+    bus::log_info("decision", {{"request_id", s.id}, {"type", s.type}, {"decision", s.decision}, {"method", s.method}, {"rule", s.rule}});
   }
   in_batch_.clear();
   batch_assessments_.clear();
+  batch_state_messages_.clear();
+}
+
+void Service::update_gauges() {
+  const auto now = Clock::now();
+  std::size_t waiting = 0;
+  Clock::time_point oldest = now;
+  for (const auto& [id, p] : pending_) {
+    if (busy(id)) continue;
+    ++waiting;
+    oldest = std::min(oldest, p.since);
+  }
+  std::size_t humans = 0;
+  Clock::time_point oldest_esc = now;
+  for (const auto& [id, e] : escalated_) {
+    ++humans;
+    oldest_esc = std::min(oldest_esc, e.since);
+  }
+  auto& m = Metrics::global();
+  m.set("nonaxis_queue_depth", {{"queue", "awaiting-assessment"}}, static_cast<double>(waiting));
+  m.set("nonaxis_queue_oldest_age_seconds", {{"queue", "awaiting-assessment"}}, std::chrono::duration<double>(now - oldest).count());
+  m.set("nonaxis_queue_depth", {{"queue", "escalations"}}, static_cast<double>(humans));
+  m.set("nonaxis_queue_oldest_age_seconds", {{"queue", "escalations"}}, std::chrono::duration<double>(now - oldest_esc).count());
+  m.set("nonaxis_escalations_pending", {}, static_cast<double>(humans));
 }
 
 void Service::rescan() {
-  for (const auto& n : bus::list_names(requests_.fd())) {
-    on_request(n);
-    if (batch_.size() >= cfg_.max_batch) flush();
+  for (const Dir d : {kPending, kApiInbox}) {
+    const int fd = d == kPending ? requests_.fd() : api_proposals_.fd();
+    for (const auto& n : bus::list_names(fd)) {
+      on_queue_file(d, n);
+      if (batch_.size() >= cfg_.max_batch) flush();
+    }
   }
   for (const auto& n : bus::list_names(verdicts_fd_.get())) on_verdict(n);
   flush();
 }
 
-int Service::run(const bus::StopSignal& stop) {
-  bus::DirWatcher watcher({layout_.pending_review(), layout_.assessments(), verdicts_dir_});
+int Service::run(const bus::StopSignal& stop, bus::HttpSurface* surface, bus::Heartbeat* heartbeat) {
+  bus::DirWatcher watcher({layout_.pending_review(), layout_.assessments(), verdicts_dir_, api_inbox_dir(layout_)});
   rescan();  // after the watch is set up, so nothing falls between the two
   auto last_rescan = std::chrono::steady_clock::now();
   bus::log_info("arbiter_ready", {{"base", layout_.base}});
   for (;;) {
+    if (heartbeat != nullptr) heartbeat->beat();
+    update_gauges();
     auto b = watcher.wait(std::chrono::milliseconds(1000), &stop);
     if (b.stop) break;
     for (const auto& [dir, name] : b.names) {
-      if (dir == 0) on_request(name);
-      if (dir == 1) on_assessment(name);
-      if (dir == 2) on_verdict(name);
+      if (dir == kPending || dir == kApiInbox) on_queue_file(static_cast<Dir>(dir), name);
+      if (dir == kAssessments) on_assessment(name);
+      if (dir == kVerdicts) on_verdict(name);
       if (batch_.size() >= cfg_.max_batch) flush();
     }
     check_timeouts();
@@ -201,7 +323,11 @@ int Service::run(const bus::StopSignal& stop) {
       last_rescan = std::chrono::steady_clock::now();
     }
   }
-  // Work already decided in memory is committed; nothing half-written remains.
+  // Drain: take no new work; commit what is already decided in memory. Anything
+  // still unread stays in its queue for the next start.
+  if (surface != nullptr) surface->set_draining();
+  bus::log_info("arbiter_draining", {{"batched", batch_.size()}, {"timeout_seconds", cfg_.drain_timeout.count()}});
+  bus::arm_drain_deadline(cfg_.drain_timeout);
   flush();
   bus::log_info("arbiter_stopped", {});
   return 0;

@@ -8,6 +8,7 @@
 
 #include "nonaxis/bus/clock.hpp"
 #include "nonaxis/bus/crypto.hpp"
+#include "nonaxis/bus/metrics.hpp"
 #include "nonaxis/bus/durable_file.hpp"
 #include "nonaxis/bus/log.hpp"
 #include "nonaxis/bus/queue_reader.hpp"
@@ -27,6 +28,7 @@ bool DeadLetter::already_refused(const std::string& source_dir, const std::strin
 
 void DeadLetter::refuse(const std::string& source_dir, const std::string& name, const std::string& reason,
                         const std::string& detail, const std::string& data) {
+  Metrics::global().add("nonaxis_dead_letters_total", {{"reason", reason}});
   Json rec = {{"refused_at", rfc3339_micro(std::chrono::system_clock::now())},
               {"source_dir", source_dir},
               // The name is attacker-chosen: keep it only when it is printable ASCII.

@@ -76,9 +76,9 @@ std::string signing_bytes(const Json& envelope) {
 std::string envelope_hash(const Json& envelope) { return sha256_hex(canonical_dump(envelope)); }
 
 Json make_envelope(MessageType type, const Json& payload, std::string_view chain_hash, const Key& key,
-                   const Json& extra) {
+                   const Json& extra, std::string_view id) {
   Json env = extra.is_object() ? extra : Json::object();
-  env["id"] = uuid_v4();
+  env["id"] = id.empty() ? uuid_v4() : std::string(id);
   env["timestamp"] = rfc3339_micro(std::chrono::system_clock::now());
   env["chain_hash"] = std::string(chain_hash);
   env["type"] = to_string(type);

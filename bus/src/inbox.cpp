@@ -3,6 +3,7 @@
 #include "nonaxis/bus/ids.hpp"
 #include "nonaxis/bus/messages.hpp"
 #include "nonaxis/bus/queue_reader.hpp"
+#include "nonaxis/bus/state_messages.hpp"
 
 namespace nonaxis::bus {
 
@@ -12,6 +13,64 @@ std::optional<std::string> id_from_name(const std::string& name) {
   if (!is_uuid(id)) return std::nullopt;
   return id;
 }
+
+std::optional<QueueName> parse_queue_name(const std::string& name) {
+  if (auto id = id_from_name(name)) return QueueName{*id, Kind::kRequest};
+  for (const Kind k : {Kind::kProposal, Kind::kHandoff}) {
+    const std::string suffix = k == Kind::kProposal ? ".proposal.json" : ".handoff.json";
+    if (name.size() == 36 + suffix.size() && name.compare(36, suffix.size(), suffix) == 0 && is_uuid(name.substr(0, 36))) {
+      return QueueName{name.substr(0, 36), k};
+    }
+  }
+  return std::nullopt;
+}
+
+std::string queue_name(const std::string& id, Kind kind) {
+  switch (kind) {
+    case Kind::kProposal:
+      return id + ".proposal.json";
+    case Kind::kHandoff:
+      return id + ".handoff.json";
+    default:
+      return id + ".json";
+  }
+}
+
+namespace {
+
+std::optional<MessageType> expected_type(Kind k) {
+  switch (k) {
+    case Kind::kAssessment:
+      return MessageType::kAssessment;
+    case Kind::kProposal:
+      return MessageType::kStateProposal;
+    case Kind::kHandoff:
+      return MessageType::kHandoff;
+    default:
+      return std::nullopt;  // review_request or audit_request, checked below
+  }
+}
+
+std::optional<std::string> check_payload(Kind k, const nlohmann::json& env) {
+  switch (k) {
+    case Kind::kRequest:
+      if (env["type"] != "review_request" && env["type"] != "audit_request") {
+        return "a " + env["type"].get<std::string>() + " does not belong under a request's name";
+      }
+      return check_request(env);
+    case Kind::kAssessment:
+      return check_assessment(env);
+    case Kind::kProposal:
+      return check_state_proposal(env["payload"]);
+    case Kind::kHandoff:
+      if (auto e = check_handoff(env["payload"])) return e;
+      if (env["payload"]["handoff_id"] != env["id"]) return std::string("handoff_id must equal the envelope's id");
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 Inbox::Inbox(std::string dir, const KeyRing& ring, Kind kind, DeadLetter& dead)
     : dir_(std::move(dir)), fd_(open_dir(dir_)), ring_(ring), kind_(kind), dead_(dead) {}
@@ -29,28 +88,18 @@ std::optional<nlohmann::json> Inbox::read(const std::string& name, const std::st
     dead_.refuse(dir_, name, "malformed", "not valid JSON", r.data);
     return std::nullopt;
   }
-  const auto type = kind_ == Kind::kAssessment ? std::optional(MessageType::kAssessment) : std::nullopt;
-  const auto check = verify_envelope(env, ring_, type);
+  const auto check = verify_envelope(env, ring_, expected_type(kind_));
   if (!check.ok) {
     dead_.refuse(dir_, name, check.reason, check.detail, r.data);
     return std::nullopt;
   }
-  std::optional<std::string> err;
-  if (kind_ == Kind::kRequest) {
-    if (env["type"] != "review_request" && env["type"] != "audit_request") {
-      err = "a " + env["type"].get<std::string>() + " is not handled from this directory yet";
-    } else {
-      err = check_request(env);
-    }
-  } else {
-    err = check_assessment(env);
-  }
+  const std::optional<std::string> err = check_payload(kind_, env);
   if (err) {
     dead_.refuse(dir_, name, "invalid_payload", *err, r.data);
     return std::nullopt;
   }
-  const std::string bound_id = kind_ == Kind::kRequest ? env["id"].get<std::string>()
-                                                       : env["payload"]["review_request_id"].get<std::string>();
+  const std::string bound_id = kind_ == Kind::kAssessment ? env["payload"]["review_request_id"].get<std::string>()
+                                                          : env["id"].get<std::string>();
   if (bound_id != expected_id) {
     dead_.refuse(dir_, name, "name_mismatch", "file name does not match the message it holds", r.data);
     return std::nullopt;

@@ -4,7 +4,6 @@
 
 #include "decision_watch.hpp"
 
-#include "nonaxis/bus/append_log.hpp"
 #include "nonaxis/bus/clock.hpp"
 #include "nonaxis/bus/dir_watcher.hpp"
 #include "nonaxis/bus/durable_file.hpp"
@@ -26,56 +25,16 @@ Json Result::to_json() const {
               {"risk_score", risk_score},
               {"policy_rules_applied", policy_rules_applied},
               {"findings", findings},
-              {"token", token}};
+              {"token", token},
+              {"state_change", state_change}};
 }
 
 Client::Client(bus::Layout layout, bus::KeyRing operator_keys) : layout_(std::move(layout)), keys_(std::move(operator_keys)) {}
 Client::~Client() = default;
 
-namespace {
-
-constexpr std::size_t kBootLedgerEntries = 30;
-constexpr std::size_t kBootEvents = 20;
-
-std::vector<Json> jsonl_or_empty(const std::string& path) {
-  std::vector<Json> out;
-  std::string text;
-  try {
-    text = bus::read_whole_file(path, std::size_t{1} << 30);
-  } catch (const bus::IoError& e) {
-    if (e.code() == ENOENT) return out;
-    throw;
-  }
-  for (const auto& line : bus::split_lines(text)) {
-    Json j = Json::parse(line, nullptr, false);
-    if (j.is_object()) out.push_back(std::move(j));
-  }
-  return out;
-}
-
-bool always_include(const Json& entry) {
-  if (!entry.contains("tags") || !entry["tags"].is_array()) return false;
-  for (const auto& t : entry["tags"]) {
-    if (t == "always_include") return true;
-  }
-  return false;
-}
-
-}  // namespace
-
-Json Client::boot() {
-  const auto ledger = jsonl_or_empty(layout_.ledger_file());
-  Json entries = Json::array();
-  const std::size_t recent_from = ledger.size() > kBootLedgerEntries ? ledger.size() - kBootLedgerEntries : 0;
-  for (std::size_t i = 0; i < ledger.size(); ++i) {
-    if (i >= recent_from || always_include(ledger[i])) entries.push_back(ledger[i]);
-  }
-  const auto events = jsonl_or_empty(layout_.events_file());
-  Json recent = Json::array();
-  for (std::size_t i = events.size() > kBootEvents ? events.size() - kBootEvents : 0; i < events.size(); ++i) {
-    recent.push_back(events[i]);
-  }
-  return Json{{"snapshot", nullptr}, {"ledger", entries}, {"recent_events", recent}, {"last_handoff", nullptr}};
+bus::GroupCommitter& Client::submitter() {
+  std::call_once(submitter_once_, [&] { submitter_ = std::make_unique<bus::GroupCommitter>(layout_.pending_review()); });
+  return *submitter_;
 }
 
 Result Client::submit_review(const Action& a) {
@@ -89,6 +48,12 @@ Result Client::submit_review(const Action& a) {
     r.reasoning = "Tier 0 (read/search) runs without review";
     return r;
   }
+  if (tier0_only_) {
+    r.decision = "reject";
+    r.decision_method = "fail_closed";
+    r.reasoning = "The last boot found no authoritative state (Arbiter unreachable or unseeded): only tier 0 actions are allowed";
+    return r;
+  }
   if (a.content.bytes.size() > bus::kMaxContentBytes) throw std::invalid_argument("content is larger than the bus accepts");
   for (const auto& h : a.outbound_hosts) {
     if (!bus::is_valid_host(h)) throw std::invalid_argument("invalid host name '" + h + "'");
@@ -97,9 +62,8 @@ Result Client::submit_review(const Action& a) {
   // Each request is the genesis of its own causal chain (docs/PROTOCOL.md).
   const Json env = bus::make_envelope(type, bus::make_request_payload(a.action_type, a.content, a.outbound_hosts, a.context),
                                       bus::kGenesisHash, keys_.current(), Json{{"risk_tier", *tier}});
-  std::call_once(submitter_once_, [&] { submitter_ = std::make_unique<bus::GroupCommitter>(layout_.pending_review()); });
   r.request_id = env["id"].get<std::string>();
-  if (submitter_->write(r.request_id + ".json", bus::canonical_dump(env) + "\n") != bus::WriteOutcome::kCreated) {
+  if (submitter().write(r.request_id + ".json", bus::canonical_dump(env) + "\n") != bus::WriteOutcome::kCreated) {
     throw std::runtime_error("request id collision; nothing was filed");
   }
   if (*tier == 1) {
@@ -178,6 +142,7 @@ Result Client::from_decision(const std::string& id, const Json& d) {
   r.policy_rules_applied = p.value("policy_rules_applied", Json::array());
   r.findings = p.value("findings", Json::array());
   r.risk_score = p.value("risk_score", Json());
+  r.state_change = p.value("state_change", Json());
   if (r.decision == "approve") {
     if (auto t = get_token(id)) r.token = *t;
   }

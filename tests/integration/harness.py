@@ -62,8 +62,10 @@ class Pipeline:
     }
 
     def env(self, role, **over):
+        # Port 0: each daemon's HTTP surface takes a free port and logs it, so tests
+        # running side by side never collide.
         e = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "GOVERNANCE_BASE_DIR": self.base,
-             "NONAXIS_RESCAN_SECONDS": "2"}
+             "NONAXIS_RESCAN_SECONDS": "2", "ARBITER_PORT": "0", "CISO_HTTP_PORT": "0", "OPERATOR_HTTP_PORT": "0"}
         for k in self.ROLE_KEYS[role]:
             e[k] = self.keys[k]
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
@@ -88,7 +90,7 @@ class Pipeline:
 
     def wait_ready(self, timeout=20):
         deadline = time.time() + timeout
-        needed = {"ciso": "ciso_ready", "arbiter": "arbiter_ready"}
+        needed = {"ciso": "ciso_ready", "arbiter": "arbiter_ready", "operator": "operator_ready"}
         while time.time() < deadline:
             ok = True
             for role, marker in needed.items():
@@ -100,6 +102,20 @@ class Pipeline:
                 return
             time.sleep(0.05)
         raise RuntimeError("daemons not ready: " + " | ".join(self.log_text(r)[-500:] for r in self.procs))
+
+    def port(self, role):
+        """The HTTP port the role's daemon logged at start (http_listening)."""
+        for line in self.log_text(role).splitlines():
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            if ev.get("event") == "http_listening":
+                return ev["port"]
+        raise RuntimeError(f"{role} logged no http_listening event")
+
+    def url(self, role, path):
+        return f"http://127.0.0.1:{self.port(role)}{path}"
 
     def log_text(self, role):
         with open(self.logs[role], "r", errors="replace") as f:

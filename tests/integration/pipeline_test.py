@@ -106,10 +106,12 @@ class PipelineTest(unittest.TestCase):
         owner = os.stat(pr).st_uid
         for name, body in ((rid + ".json", json.dumps(forged)), ("junk.json", "not json"),
                            ("aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee.json", "{]")):
-            path = os.path.join(pr, name)
-            with open(path, "w") as f:
+            # Written and chowned outside, then renamed in: a reader never sees it half-made.
+            staging = os.path.join(self.p.base, "staging-" + name)
+            with open(staging, "w") as f:
                 f.write(body)
-            os.chown(path, owner, -1)
+            os.chown(staging, owner, -1)
+            os.rename(staging, os.path.join(pr, name))
         os.symlink("/etc/passwd", os.path.join(pr, "bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee.json"))
         deadline = time.time() + 10
         while time.time() < deadline and len(os.listdir(self.p.path("dead-letter", "ciso"))) < 4:

@@ -106,6 +106,40 @@ TEST_F(ClientTest, BootReturnsTheLedgerTailAndAlwaysIncludeEntries) {
   EXPECT_EQ(b["ledger"][30]["decision_id"], "39");
 }
 
+TEST_F(ClientTest, BootWithoutStateFailsClosedToTierZero) {
+  // No snapshot on disk: the session may run tier 0 only.
+  Json b = client_->boot();
+  EXPECT_TRUE(b["snapshot"].is_null());
+  EXPECT_EQ(b["allowed_tiers"], Json::array({0}));
+  EXPECT_EQ(b["consistency_checks"]["constraint_check"], "error");
+  const Result blocked = client_->submit_review({"exec_unfamiliar", {"ls", true}, {}, ""});
+  EXPECT_EQ(blocked.decision, "reject");
+  EXPECT_EQ(blocked.decision_method, "fail_closed");
+  EXPECT_TRUE(blocked.request_id.empty());  // nothing was filed
+  EXPECT_EQ(client_->submit_review({"read", {"cat x", true}, {}, ""}).decision, "approve");
+  // The State API unreachable: the same.
+  client_->use_state_api({"127.0.0.1", 1});
+  b = client_->boot();
+  EXPECT_TRUE(b["snapshot"].is_null());
+  EXPECT_NE(b["consistency_checks"]["details"][0]["detail"].get<std::string>().find("no answer"), std::string::npos);
+  EXPECT_EQ(client_->submit_review({"exec_unfamiliar", {"ls", true}, {}, ""}).decision_method, "fail_closed");
+}
+
+TEST_F(ClientTest, HandoffsAndProposalsAreFiledAsSignedStateMessages) {
+  const std::string base = "22222222-2222-4222-8222-222222222222";
+  const std::string pid = client_->propose_state_patch(base, Json::parse(R"([{"op": "remove", "path": "/open_tasks/0"}])"), "done", "s1");
+  const Json p = Json::parse(bus::read_whole_file(layout.pending_review() + "/" + pid + ".proposal.json", 1 << 20));
+  EXPECT_EQ(p["type"], "state_proposal");
+  EXPECT_TRUE(bus::verify_envelope(p, keys, bus::MessageType::kStateProposal).ok);
+  const std::string hid = client_->submit_handoff({{"session_id", "s1"}, {"snapshot_id", base}, {"session_summary", {"did it"}}});
+  const Json h = Json::parse(bus::read_whole_file(layout.pending_review() + "/" + hid + ".handoff.json", 1 << 20));
+  EXPECT_EQ(h["id"], hid);
+  EXPECT_EQ(h["payload"]["handoff_id"], hid);
+  EXPECT_THROW(client_->propose_state_patch(base, Json::array(), "x"), std::invalid_argument);
+  EXPECT_THROW(client_->submit_handoff({{"session_id", "s1"}, {"snapshot_id", base}, {"session_summary", Json::array()}}),
+               std::invalid_argument);
+}
+
 TEST_F(ClientTest, ApplyTokenChecksContentAndExpiry) {
   const auto tk = bus::KeyRing::from_secret("TOK", std::string(32, 't'));
   bus::TokenGrant g{"exec_unfamiliar", bus::content_hash_of("echo ok"), {}, {}, 10, std::chrono::seconds(300)};

@@ -29,8 +29,9 @@ std::optional<MessageType> message_type_from_string(std::string_view s);
 Role sender_of(MessageType t);
 
 // Builds and signs an envelope. `extra` fields (e.g. risk_tier) sit at top level.
+// `id` is fresh unless given (a handoff's envelope carries its handoff_id).
 Json make_envelope(MessageType type, const Json& payload, std::string_view chain_hash, const Key& key,
-                   const Json& extra = Json::object());
+                   const Json& extra = Json::object(), std::string_view id = {});
 
 // Bytes covered by the signature: canonical form of the envelope without "signature".
 std::string signing_bytes(const Json& envelope);

@@ -11,7 +11,10 @@
 
 namespace nonaxis::bus {
 
-enum class Kind { kRequest, kAssessment };
+// What a queue file holds. Requests and assessments are <uuid>.json; the Operator's
+// state messages share pending-review/ under their own suffixes, so a reader that
+// does not handle them can skip them by name alone.
+enum class Kind { kRequest, kAssessment, kProposal, kHandoff };
 
 class Inbox {
  public:
@@ -34,5 +37,14 @@ class Inbox {
 
 // "<uuid>.json" -> uuid; anything else -> nullopt.
 std::optional<std::string> id_from_name(const std::string& name);
+
+struct QueueName {
+  std::string id;
+  Kind kind;  // kRequest for "<uuid>.json", kProposal / kHandoff for the state suffixes
+};
+// Parses a pending-review/ name: "<uuid>.json", "<uuid>.proposal.json" or "<uuid>.handoff.json".
+std::optional<QueueName> parse_queue_name(const std::string& name);
+// The file name a message of `kind` with `id` is filed under.
+std::string queue_name(const std::string& id, Kind kind);
 
 }  // namespace nonaxis::bus

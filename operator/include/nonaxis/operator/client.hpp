@@ -3,6 +3,7 @@
 // requests (the only thing the Operator may write), reads decisions and tokens
 // (read-only to it), and checks a token against the content before handing both to
 // the sandbox, which alone can verify the token's HMAC.
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 
 #include "nonaxis/bus/canonical_json.hpp"
 #include "nonaxis/bus/group_commit.hpp"
+#include "nonaxis/bus/http_surface.hpp"
 #include "nonaxis/bus/keys.hpp"
 #include "nonaxis/bus/layout.hpp"
 #include "nonaxis/bus/messages.hpp"
@@ -37,7 +39,8 @@ struct Result {
   bus::Json policy_rules_applied = bus::Json::array();
   bus::Json token;  // null unless approved
   bus::Json findings = bus::Json::array();
-  bus::Json risk_score;  // null when not assessed
+  bus::Json risk_score;    // null when not assessed
+  bus::Json state_change;  // null unless this answers a handoff or state proposal
   bus::Json to_json() const;
 };
 
@@ -48,11 +51,24 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Session start, read from the Arbiter's state directory (read-only to the
-  // Operator): {snapshot, ledger (last 30 + always_include), recent_events (last 20),
-  // last_handoff}. Snapshots, handoffs and consistency checks arrive with the
-  // session-state work; until then snapshot and last_handoff are null.
+  // Calls the Arbiter's State API at `endpoint` for boot (instead of reading the
+  // read-only state/ directory) and sends handoffs and proposals through it.
+  void use_state_api(bus::HttpEndpoint endpoint);
+
+  // Session start: {snapshot, ledger (last 30 + always_include), recent_events (last
+  // 20), last_handoff, consistency_checks, allowed_tiers}. From the State API when
+  // configured, else from state/. When no trustworthy snapshot comes back (the Arbiter
+  // is unreachable, or has no state), snapshot is null and, fail closed, this client
+  // then allows tier 0 actions only, until a later boot succeeds.
   bus::Json boot();
+
+  // Session end: files a session-handoff.schema.json payload (handoff_id, timestamp
+  // and snapshot_id are filled in when absent). Returns the handoff id; the Arbiter's
+  // answer arrives like any decision (poll_decision / status).
+  std::string submit_handoff(bus::Json handoff);
+  // Files an RFC 6902 patch against snapshot `base_snapshot_id`. Returns the proposal id.
+  std::string propose_state_patch(const std::string& base_snapshot_id, const bus::Json& patch, const std::string& rationale,
+                                  const std::string& session_id = {});
 
   // Tier 0 actions need no request: returns an approved Result without filing.
   // Tier 1 files an audit request and returns at once; tiers 2-3 file a review request.
@@ -78,10 +94,15 @@ class Client {
 
  private:
   Result from_decision(const std::string& request_id, const bus::Json& decision);
+  void file_state_message(bus::MessageType type, const bus::Json& payload, const std::string& id);
+  bus::GroupCommitter& submitter();
   std::optional<bus::Json> read_decision(const std::string& request_id, bool final);
 
   bus::Layout layout_;
   bus::KeyRing keys_;
+  std::optional<bus::HttpEndpoint> api_;
+  // Set by a boot that found no trustworthy state: only tier 0 may proceed.
+  std::atomic<bool> tier0_only_{false};
   // Shared by every thread that submits through this client (group commit).
   std::once_flag submitter_once_;
   std::unique_ptr<bus::GroupCommitter> submitter_;

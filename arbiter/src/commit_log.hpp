@@ -28,6 +28,9 @@ class CommitLog {
 
   std::size_t ledger_entries() const { return ledger_count_; }
   std::size_t recovered_records() const { return recovered_; }
+  // True once a ledger entry with this decision_id is committed (how one-off orders
+  // such as rollbacks and execution reports are applied exactly once).
+  bool recorded(const std::string& decision_id) const { return ledger_ids_.count(decision_id) != 0; }
 
  private:
   struct Prepared {

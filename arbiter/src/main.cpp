@@ -13,6 +13,7 @@
 #include "nonaxis/bus/config.hpp"
 #include "nonaxis/bus/dir_watcher.hpp"
 #include "nonaxis/bus/ledger.hpp"
+#include "nonaxis/bus/state_files.hpp"
 #include "nonaxis/bus/log.hpp"
 #include "nonaxis/bus/http_surface.hpp"
 #include "service.hpp"
@@ -53,7 +54,8 @@ bus::HttpEndpoint arbiter_endpoint() { return bus::http_endpoint_from_env("ARBIT
 int serve() {
   const auto layout = bus::Layout::from_env();
   arbiter::Keys keys{bus::KeyRing::from_env(bus::kEnvKeyArbiter), bus::KeyRing::from_env(bus::kEnvKeyCiso),
-                     bus::KeyRing::from_env(bus::kEnvKeyOperator), bus::KeyRing::from_env(bus::kEnvTokenSecret)};
+                     bus::KeyRing::from_env(bus::kEnvKeyOperator), bus::KeyRing::from_env(bus::kEnvTokenSecret), std::nullopt};
+  if (!bus::env_str(bus::kEnvKeySandbox, "").empty()) keys.sandbox = bus::KeyRing::from_env(bus::kEnvKeySandbox);
   for (const auto* ring : {&keys.arbiter, &keys.ciso, &keys.operator_}) {
     if (ring->current().secret == keys.token.current().secret) {
       throw bus::ConfigError(std::string(bus::kEnvTokenSecret) + " must differ from every bus signing key");
@@ -122,6 +124,11 @@ int main(int argc, char** argv) {
   auto* probe_cmd = app.add_subcommand("probe", "Exit 0 when the running Arbiter answers /readyz with 200 (healthchecks)");
   bool live = false;
   probe_cmd->add_flag("--live", live, "Probe /livez instead of /readyz");
+  auto* state_cmd = app.add_subcommand("state", "Human operations on the canonical state");
+  state_cmd->require_subcommand(1);
+  auto* rollback_cmd = state_cmd->add_subcommand("rollback", "Roll the canonical state back to an earlier snapshot");
+  std::string to_snapshot;
+  rollback_cmd->add_option("--to", to_snapshot, "Snapshot id to restore")->required();
   auto* approvals = app.add_subcommand("approvals", "Human review of escalated requests");
   approvals->require_subcommand(1);
   auto* list_cmd = approvals->add_subcommand("list", "List escalations waiting for a human");
@@ -137,6 +144,8 @@ int main(int argc, char** argv) {
     c->add_flag("--json", json_out, "Print JSON");
     return c;
   };
+  rollback_cmd->add_option("--by", by, "Name of the human ordering it")->required();
+  rollback_cmd->add_option("--reason", reason, "Reason for the record")->required();
   auto* approve_cmd = add_answer("approve", "Approve an escalated request");
   auto* deny_cmd = add_answer("deny", "Deny an escalated request");
   try {
@@ -154,6 +163,14 @@ int main(int argc, char** argv) {
       return arbiter::approvals_list(layout, json_out);
     }
     if (by.empty() || by.size() > 128) throw bus::ConfigError("--by must name the reviewer (1-128 characters)");
+    if (*rollback_cmd) {
+      const auto key = bus::KeyRing::from_env(bus::kEnvKeyArbiter);
+      become_role(layout, false);
+      if (!bus::StateFiles(layout).snapshot(to_snapshot)) throw std::invalid_argument("no snapshot " + to_snapshot + " in state/snapshots");
+      const std::string order = arbiter::write_rollback(layout, to_snapshot, by, reason, key.current());
+      std::cout << "Rollback order " << order << " filed; the Arbiter applies it and records it in the ledger.\n";
+      return 0;
+    }
     const auto key = bus::KeyRing::from_env(bus::kEnvKeyArbiter);
     become_role(layout, false);
     const bool approve = approve_cmd->parsed();

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include "execution_report.hpp"
 #include "nonaxis/bus/clock.hpp"
 #include "nonaxis/bus/crypto.hpp"
 #include "nonaxis/bus/durable_file.hpp"
@@ -52,6 +53,9 @@ Service::Service(const bus::Layout& layout, const Keys& keys, const Policy& poli
       verdicts_fd_(bus::open_dir(verdicts_dir_)),
       log_(layout, keys.arbiter.current()),
       state_(layout, policy, keys.arbiter.current(), dcfg.human_timeout_minutes) {
+  if (keys.sandbox) {
+    executions_ = std::make_unique<bus::Inbox>(layout.pending_review(), *keys.sandbox, bus::Kind::kExecution, dead_);
+  }
   describe_metrics();
   for (const auto& d : {layout.decisions(), layout.tokens(), layout.state(), layout.snapshots(), layout.handoffs(), verdicts_dir_,
                         api_inbox_dir(layout)}) {
@@ -140,6 +144,8 @@ void Service::on_queue_file(Dir dir, const std::string& name) {
   }
   if (qn->kind == bus::Kind::kRequest) {
     on_request(qn->id);
+  } else if (qn->kind == bus::Kind::kExecution) {
+    if (dir == kPending) on_execution(qn->id);
   } else {
     on_state_message(dir, *qn);
   }
@@ -177,7 +183,53 @@ void Service::on_assessment(const std::string& name) {
   in_batch_.insert(*id);
 }
 
+void Service::on_execution(const std::string& request_id) {
+  const std::string name = bus::queue_name(request_id, bus::Kind::kExecution);
+  if (one_offs_seen_.count(name) != 0 || in_batch_.count(name) != 0) return;
+  if (!executions_) {
+    if (!dead_.already_refused(requests_.dir(), name)) {
+      dead_.refuse(requests_.dir(), name, "no_sandbox_key", "execution records need GOVERNANCE_SIGNING_KEY_SANDBOX at the Arbiter");
+    }
+    return;
+  }
+  auto record = executions_->read(name, request_id);
+  if (!record) return;
+  one_offs_seen_.insert(name);
+  if (log_.recorded((*record)["id"].get<std::string>())) return;
+  json token;
+  {
+    bus::UniqueFd dir = bus::open_dir(layout_.tokens());
+    const auto r = bus::read_queue_file(dir.get(), request_id + ".json", {64 * 1024, bus::owner_of(dir.get())});
+    if (r.ok()) token = json::parse(r.data, nullptr, false);
+  }
+  if (auto why = execution_mismatch(*record, token)) {
+    dead_.refuse(requests_.dir(), name, "token_mismatch", *why, bus::canonical_dump(*record));
+    return;
+  }
+  batch_.push_back(execution_outcome(request_id, *record));
+  in_batch_.insert(name);
+}
+
+void Service::on_rollback(const std::string& name) {
+  if (one_offs_seen_.count(name) != 0) return;
+  const auto order = read_rollback(verdicts_fd_.get(), name, keys_.arbiter);
+  one_offs_seen_.insert(name);
+  if (!order) {
+    bus::log_warn("rollback_order_refused", {{"reason", "unsigned or malformed"}});
+    return;
+  }
+  if (log_.recorded(order->id)) return;
+  if (auto o = state_.rollback(*order)) {
+    batch_.push_back(std::move(*o));
+    in_batch_.insert(order->id);
+  }
+}
+
 void Service::on_verdict(const std::string& name) {
+  if (name.size() > 36 && name.compare(36, std::string::npos, kRollbackSuffix) == 0) {
+    on_rollback(name);
+    return;
+  }
   const auto id = bus::id_from_name(name);
   if (!id || final_.count(*id) != 0 || in_batch_.count(*id) != 0) return;
   auto it = escalated_.find(*id);
@@ -230,6 +282,7 @@ void Service::flush() {
   };
   std::vector<Summary> summaries;
   for (const auto& o : done) {
+    if (o.decision.is_null()) continue;
     const json& p = o.decision["payload"];
     Summary s{o.request_id, o.message_type, p["decision"], p["decision_method"], o.rule_id, o.submitted_at, o.final, o.token.has_value(), {}};
     if (!o.final) {
@@ -239,9 +292,14 @@ void Service::flush() {
     }
     summaries.push_back(std::move(s));
   }
+  std::vector<std::string> one_off_types;
+  for (const auto& o : done) {
+    if (o.decision.is_null()) one_off_types.push_back(o.message_type);
+  }
   log_.commit(std::move(done));
   const auto now = Clock::now();
   auto& m = Metrics::global();
+  for (const auto& t : one_off_types) m.add("nonaxis_requests_total", {{"type", t}, {"outcome", "recorded"}});
   for (auto& s : summaries) {
     if (s.final) {
       final_.insert(s.id);

@@ -5,6 +5,7 @@
 // as one group (see CommitLog).
 #include <chrono>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -29,6 +30,7 @@ struct ServiceConfig {
 
 struct Keys {
   bus::KeyRing arbiter, ciso, operator_, token;
+  std::optional<bus::KeyRing> sandbox;  // verifies relayed execution records; optional
 };
 
 // Where the State API leaves accepted messages for the service loop (Arbiter-private).
@@ -49,6 +51,8 @@ class Service {
   void on_state_message(Dir dir, const bus::QueueName& qn);
   void on_assessment(const std::string& name);
   void on_verdict(const std::string& name);
+  void on_rollback(const std::string& name);
+  void on_execution(const std::string& request_id);
   void check_timeouts();
   void flush();
   void load_decided();
@@ -66,6 +70,7 @@ class Service {
   bus::Inbox requests_;
   bus::Inbox assessments_;
   bus::Inbox proposals_, handoffs_, api_proposals_, api_handoffs_;
+  std::unique_ptr<bus::Inbox> executions_;  // null without the sandbox's key
   std::string verdicts_dir_;
   bus::UniqueFd verdicts_fd_;
   CommitLog log_;
@@ -87,6 +92,7 @@ class Service {
   std::set<std::string> in_batch_;
   std::map<std::string, nlohmann::json> batch_assessments_;  // assessment payloads of the pending batch
   std::map<std::string, nlohmann::json> batch_state_messages_;  // state messages of the pending batch
+  std::set<std::string> one_offs_seen_;  // rollback orders and execution records already handled
 };
 
 }  // namespace nonaxis::arbiter

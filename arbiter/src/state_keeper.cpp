@@ -132,6 +132,38 @@ std::optional<Outcome> StateKeeper::seed(const std::string& path) {
 
 Outcome StateKeeper::review(const json& message) { return decide(message, Verdict{}, nullptr); }
 
+std::optional<Outcome> StateKeeper::rollback(const Rollback& order) {
+  std::optional<json> target;
+  try {
+    target = bus::StateFiles(layout_).snapshot(order.to_snapshot_id);
+  } catch (const std::exception&) {
+  }
+  if (!target || bus::check_snapshot(*target) || !current_) {
+    bus::log_warn("rollback_refused", {{"rollback_id", order.id}, {"to", clip(order.to_snapshot_id, 64)}, {"reason", "unknown or invalid snapshot"}});
+    return std::nullopt;
+  }
+  const json next = bus::make_snapshot(bus::state_body(*target), (*current_)["snapshot_id"], policy_.sha256());
+  const std::string sid = next["snapshot_id"].get<std::string>();
+  Outcome o;
+  o.decision = nullptr;
+  o.message_type = "state_rollback";
+  o.rule_id = "human_rollback";
+  o.ledger_entry = {{"decision_id", order.id},
+                    {"timestamp", next["timestamp"]},
+                    {"statement", clip("Rolled the canonical state back to snapshot " + order.to_snapshot_id + " by " + clip(order.by, 64), 200)},
+                    {"rationale", json::array({clip("Reason given: " + order.reason, 400), "New snapshot " + sid + " replaces " +
+                                                                                                 (*current_)["snapshot_id"].get<std::string>()})},
+                    {"constraints_referenced", json::array()},
+                    {"artifacts", json::array()},
+                    {"tags", json::array({"state:rollback", "snapshot:" + sid, "always_include", "method:human_rollback"})},
+                    {"supersedes", nullptr}};
+  o.events.push_back({"ROLLED_BACK", "human", {{"snapshot_id", sid}},
+                      {{"rollback_to_snapshot", order.to_snapshot_id}, {"result", "snapshot " + sid + " restores " + order.to_snapshot_id}}});
+  o.state_writes = {snapshot_write(next), pointer_write(next)};
+  current_ = next;
+  return o;
+}
+
 Outcome StateKeeper::on_human_verdict(const json& message, const Escalation& esc, bool approve, const std::string& by,
                                       const std::string& reason) {
   Verdict v;

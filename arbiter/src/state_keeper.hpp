@@ -11,6 +11,7 @@
 #include "nonaxis/bus/layout.hpp"
 #include "outcome.hpp"
 #include "policy.hpp"
+#include "verdict.hpp"
 
 namespace nonaxis::arbiter {
 
@@ -28,6 +29,9 @@ class StateKeeper {
   Outcome on_human_verdict(const nlohmann::json& message, const Escalation& esc, bool approve, const std::string& by,
                            const std::string& reason);
   Outcome on_human_timeout(const nlohmann::json& message, const Escalation& esc);
+  // A human's rollback order: the next snapshot gets the body of an earlier one (the
+  // chain only grows). nullopt, with a warning logged, when the target is unknown.
+  std::optional<Outcome> rollback(const Rollback& order);
 
   // The snapshot decisions so far have made current (updated as soon as a change is
   // approved, so a second proposal in the same batch sees the new base).

@@ -16,8 +16,8 @@ std::optional<std::string> id_from_name(const std::string& name) {
 
 std::optional<QueueName> parse_queue_name(const std::string& name) {
   if (auto id = id_from_name(name)) return QueueName{*id, Kind::kRequest};
-  for (const Kind k : {Kind::kProposal, Kind::kHandoff}) {
-    const std::string suffix = k == Kind::kProposal ? ".proposal.json" : ".handoff.json";
+  for (const Kind k : {Kind::kProposal, Kind::kHandoff, Kind::kExecution}) {
+    const std::string suffix = k == Kind::kProposal ? ".proposal.json" : k == Kind::kHandoff ? ".handoff.json" : ".execution.json";
     if (name.size() == 36 + suffix.size() && name.compare(36, suffix.size(), suffix) == 0 && is_uuid(name.substr(0, 36))) {
       return QueueName{name.substr(0, 36), k};
     }
@@ -31,6 +31,8 @@ std::string queue_name(const std::string& id, Kind kind) {
       return id + ".proposal.json";
     case Kind::kHandoff:
       return id + ".handoff.json";
+    case Kind::kExecution:
+      return id + ".execution.json";
     default:
       return id + ".json";
   }
@@ -46,6 +48,8 @@ std::optional<MessageType> expected_type(Kind k) {
       return MessageType::kStateProposal;
     case Kind::kHandoff:
       return MessageType::kHandoff;
+    case Kind::kExecution:
+      return MessageType::kExecutionRecord;
     default:
       return std::nullopt;  // review_request or audit_request, checked below
   }
@@ -66,6 +70,8 @@ std::optional<std::string> check_payload(Kind k, const nlohmann::json& env) {
       if (auto e = check_handoff(env["payload"])) return e;
       if (env["payload"]["handoff_id"] != env["id"]) return std::string("handoff_id must equal the envelope's id");
       return std::nullopt;
+    case Kind::kExecution:
+      return check_execution_record(env["payload"]);
   }
   return std::nullopt;
 }
@@ -98,8 +104,11 @@ std::optional<nlohmann::json> Inbox::read(const std::string& name, const std::st
     dead_.refuse(dir_, name, "invalid_payload", *err, r.data);
     return std::nullopt;
   }
-  const std::string bound_id = kind_ == Kind::kAssessment ? env["payload"]["review_request_id"].get<std::string>()
-                                                          : env["id"].get<std::string>();
+  // An execution record is filed under the request it executed; the Arbiter binds
+  // the two through the token, so its name promises nothing about its own id.
+  const std::string bound_id = kind_ == Kind::kAssessment  ? env["payload"]["review_request_id"].get<std::string>()
+                               : kind_ == Kind::kExecution ? expected_id
+                                                           : env["id"].get<std::string>();
   if (bound_id != expected_id) {
     dead_.refuse(dir_, name, "name_mismatch", "file name does not match the message it holds", r.data);
     return std::nullopt;

@@ -167,4 +167,18 @@ Err check_decision(const Json& env) {
   return std::nullopt;
 }
 
+Err check_execution_record(const Json& p) {
+  if (!p.contains("token_id") || !p["token_id"].is_string() || p["token_id"].get<std::string>().size() > 128) {
+    return "payload.token_id invalid";
+  }
+  if (!p.contains("content_hash") || !p["content_hash"].is_string() || !is_prefixed_sha256(p["content_hash"].get<std::string>())) {
+    return "payload.content_hash invalid";
+  }
+  if (!p.contains("exit") || !p["exit"].is_object() || !p["exit"].contains("code") || !p["exit"]["code"].is_number_integer() ||
+      !p["exit"].contains("timed_out") || !p["exit"]["timed_out"].is_boolean()) {
+    return "payload.exit invalid";
+  }
+  return std::nullopt;
+}
+
 }  // namespace nonaxis::bus

@@ -136,6 +136,10 @@ int main(int argc, char** argv) {
   propose->add_option("--session", session, "Session id");
   propose->add_option("--wait", wait, "Seconds to wait for the Arbiter's answer")->check(CLI::Range(0.0, 3600.0));
   propose->add_flag("--json", json_out, "Print one JSON object");
+  auto* report = app.add_subcommand("report", "Relay the sandbox's execution record of an approved request to the Arbiter");
+  std::string record_file;
+  report->add_option("ID", id, "Request id")->required();
+  report->add_option("--record", record_file, "The execution record nonaxis-sandbox printed (JSON)")->required();
   auto* serve_cmd = app.add_subcommand("serve", "Run the Operator service (health and metrics surface)");
   auto* probe_cmd = app.add_subcommand("probe", "Exit 0 when the running Operator service answers /readyz with 200");
   bool live = false;
@@ -175,6 +179,12 @@ int main(int argc, char** argv) {
       auto client = make_client();
       configure_api(client);
       return answer(client, client.submit_handoff(h), wait, json_out);
+    }
+    if (*report) {
+      auto client = make_client();
+      client.report_execution(id, read_json_file(record_file, "record file"));
+      std::cout << "execution record filed for " << id << "\n";
+      return 0;
     }
     if (*propose) {
       auto client = make_client();

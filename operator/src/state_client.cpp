@@ -76,6 +76,21 @@ std::string Client::submit_handoff(Json h) {
   return id;
 }
 
+void Client::report_execution(const std::string& request_id, const Json& record) {
+  if (!bus::is_uuid(request_id)) throw std::invalid_argument("request id must be a UUID");
+  const Json* env = &record;
+  for (const char* wrapper : {"execution_record", "record"}) {
+    if (record.is_object() && record.contains(wrapper) && record[wrapper].is_object()) env = &record[wrapper];
+  }
+  if (!env->is_object() || env->value("type", std::string()) != "execution_record" || !env->contains("payload")) {
+    throw std::invalid_argument("not a sandbox execution record");
+  }
+  if (submitter().write(bus::queue_name(request_id, bus::Kind::kExecution), bus::canonical_dump(*env) + "\n") !=
+      bus::WriteOutcome::kCreated) {
+    throw std::runtime_error("an execution record for this request was already filed");
+  }
+}
+
 std::string Client::propose_state_patch(const std::string& base, const Json& patch, const std::string& rationale,
                                         const std::string& session_id) {
   const Json p = bus::make_proposal_payload(base, patch, rationale, session_id);

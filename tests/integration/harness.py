@@ -48,6 +48,7 @@ class Pipeline:
             "GOVERNANCE_SIGNING_KEY_CISO": secrets.token_hex(32),
             "GOVERNANCE_SIGNING_KEY_ARBITER": secrets.token_hex(32),
             "ARBITER_TOKEN_SECRET": secrets.token_hex(32),
+            "GOVERNANCE_SIGNING_KEY_SANDBOX": secrets.token_hex(32),
         }
         self.extra_env = dict(extra_env or {})
         self.procs = {}
@@ -58,7 +59,7 @@ class Pipeline:
         "operator": ["GOVERNANCE_SIGNING_KEY_OPERATOR"],
         "ciso": ["GOVERNANCE_SIGNING_KEY_CISO", "GOVERNANCE_SIGNING_KEY_OPERATOR"],
         "arbiter": ["GOVERNANCE_SIGNING_KEY_ARBITER", "GOVERNANCE_SIGNING_KEY_CISO",
-                    "GOVERNANCE_SIGNING_KEY_OPERATOR", "ARBITER_TOKEN_SECRET"],
+                    "GOVERNANCE_SIGNING_KEY_OPERATOR", "ARBITER_TOKEN_SECRET", "GOVERNANCE_SIGNING_KEY_SANDBOX"],
     }
 
     def env(self, role, **over):

@@ -45,9 +45,9 @@ def now_rfc3339():
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def envelope(msg_type, payload, key, msg_id=None):
+def envelope(msg_type, payload, key, msg_id=None, source="operator"):
     env = {"id": msg_id or str(uuid.uuid4()), "timestamp": now_rfc3339(), "chain_hash": "0" * 64,
-           "type": msg_type, "source": "operator", "payload": payload}
+           "type": msg_type, "source": source, "payload": payload}
     env["signature"] = {"alg": "HMAC-SHA256", "kid": kid(key),
                         "value": hmac.new(key.encode(), canonical(env).encode(), hashlib.sha256).hexdigest()}
     return env
@@ -216,6 +216,75 @@ class StateTest(unittest.TestCase):
         self.assertEqual(rc, 22)
         self.assertIsNone(b["snapshot"])
         self.assertEqual(b["allowed_tiers"], [0])
+
+    def test_a_human_rollback_restores_an_earlier_snapshot(self):
+        genesis = self.current()
+        rc, out, _ = self.propose(ROUTINE, genesis, "started")
+        self.assertEqual(rc, 0)
+        r = self.p.arbiter_cli("state", "rollback", "--to", genesis, "--by", "alice", "--reason", "bad change")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        deadline = time.time() + 20
+        while time.time() < deadline and self.current() == out["state_change"]["new_snapshot_id"]:
+            time.sleep(0.1)
+        rc, b = self.boot()
+        self.assertEqual(b["snapshot"]["open_tasks"][0]["status"], "pending")
+        self.assertEqual(b["snapshot"]["prev_snapshot_id"], out["state_change"]["new_snapshot_id"])
+        self.assertTrue(any(e["event_type"] == "ROLLED_BACK" and e["payload"]["rollback_to_snapshot"] == genesis
+                            for e in b["recent_events"]))
+        r = self.p.arbiter_cli("state", "rollback", "--to", str(uuid.uuid4()), "--by", "alice", "--reason", "x")
+        self.assertEqual(r.returncode, 64)
+
+    def test_relayed_execution_records_become_executed_events_once(self):
+        rc, out, err = self.p.submit("exec_unfamiliar", command="ls -la /tmp")
+        self.assertEqual(rc, 0, err)
+        token = out["token"]
+        sandbox_key = self.p.keys["GOVERNANCE_SIGNING_KEY_SANDBOX"]
+        payload = {"execution_id": str(uuid.uuid4()), "token_id": token["token_id"],
+                   "content_hash": token["scope"]["content_hash"], "exit": {"code": 0, "signal": 0, "timed_out": False},
+                   "violations": []}
+        record = envelope("execution_record", payload, sandbox_key, source="sandbox")
+        path = self.write("record.json", {"execution_record": record})
+        r = self.p.operator("report", out["request_id"], "--record", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # A record for content other than the approved one is refused.
+        rc2, out2, _ = self.p.submit("exec_unfamiliar", command="echo other")
+        bad = envelope("execution_record", dict(payload, token_id=out2["token"]["token_id"]), sandbox_key, source="sandbox")
+        self.p.operator("report", out2["request_id"], "--record", self.write("bad.json", bad))
+        # One forged by the Operator's own key is refused too.
+        rc3, out3, _ = self.p.submit("exec_unfamiliar", command="echo third")
+        forged = envelope("execution_record", dict(payload, token_id=out3["token"]["token_id"],
+                                                   content_hash=out3["token"]["scope"]["content_hash"]), self.key,
+                          source="sandbox")
+        self.p.operator("report", out3["request_id"], "--record", self.write("forged.json", forged))
+        deadline = time.time() + 20
+        executed = []
+        while time.time() < deadline and not executed:
+            with open(self.p.path("state", "events.jsonl")) as f:
+                executed = [json.loads(line) for line in f if '"EXECUTED"' in line]
+            time.sleep(0.1)
+        time.sleep(1)
+        with open(self.p.path("state", "events.jsonl")) as f:
+            executed = [json.loads(line) for line in f if '"EXECUTED"' in line]
+        self.assertEqual(len(executed), 1)
+        self.assertEqual(executed[0]["references"]["token_id"], token["token_id"])
+        self.assertEqual(executed[0]["payload"]["result"], "exit 0")
+        reasons = set()
+        for name in os.listdir(self.p.path("dead-letter", "arbiter")):
+            if name.endswith(".json"):
+                with open(self.p.path("dead-letter", "arbiter", name)) as f:
+                    reasons.add(json.load(f)["reason"])
+        self.assertIn("token_mismatch", reasons)
+        self.assertTrue(reasons & {"unknown_kid", "bad_signature"}, reasons)
+        schema_check("state-event.schema.json", [self.p.path("state", "events.jsonl")])
+        # The relayed record is not an input the CISO assesses.
+        self.assertEqual([n for n in os.listdir(self.p.path("dead-letter", "ciso")) if n.endswith(".json")], [])
+        # Recorded once, also across a restart.
+        self.p.kill("arbiter", signal.SIGTERM)
+        self.p.start("arbiter")
+        self.p.wait_ready()
+        time.sleep(0.5)
+        with open(self.p.path("state", "events.jsonl")) as f:
+            self.assertEqual(sum('"EXECUTED"' in line for line in f), 1)
 
     # -- State API ---------------------------------------------------------------
     def test_state_api_boot_requests_and_ledger(self):

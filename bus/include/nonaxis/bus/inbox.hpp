@@ -14,7 +14,7 @@ namespace nonaxis::bus {
 // What a queue file holds. Requests and assessments are <uuid>.json; the Operator's
 // state messages share pending-review/ under their own suffixes, so a reader that
 // does not handle them can skip them by name alone.
-enum class Kind { kRequest, kAssessment, kProposal, kHandoff };
+enum class Kind { kRequest, kAssessment, kProposal, kHandoff, kExecution };
 
 class Inbox {
  public:
@@ -40,9 +40,10 @@ std::optional<std::string> id_from_name(const std::string& name);
 
 struct QueueName {
   std::string id;
-  Kind kind;  // kRequest for "<uuid>.json", kProposal / kHandoff for the state suffixes
+  Kind kind;  // kRequest for "<uuid>.json"; kProposal, kHandoff, kExecution for their suffixes
 };
-// Parses a pending-review/ name: "<uuid>.json", "<uuid>.proposal.json" or "<uuid>.handoff.json".
+// Parses a pending-review/ name: "<uuid>.json", "<uuid>.proposal.json", "<uuid>.handoff.json"
+// or "<uuid>.execution.json" (a sandbox execution record the Operator relays).
 std::optional<QueueName> parse_queue_name(const std::string& name);
 // The file name a message of `kind` with `id` is filed under.
 std::string queue_name(const std::string& id, Kind kind);

@@ -30,6 +30,9 @@ std::string content_hash_of(std::string_view bytes);
 std::optional<std::string> check_request(const Json& envelope);  // review_request or audit_request
 std::optional<std::string> check_assessment(const Json& envelope);
 std::optional<std::string> check_decision(const Json& envelope);
+// The fields of a sandbox execution record the Arbiter relies on (docs/SANDBOX.md):
+// token_id, content_hash, exit.{code, timed_out}; the rest is carried as is.
+std::optional<std::string> check_execution_record(const Json& payload);
 
 // The content of a request that passed check_request (code is base64-decoded).
 ActionContent request_content(const Json& payload);

@@ -66,6 +66,12 @@ class Client {
   // and snapshot_id are filled in when absent). Returns the handoff id; the Arbiter's
   // answer arrives like any decision (poll_decision / status).
   std::string submit_handoff(bus::Json handoff);
+  // Relays the sandbox's signed execution record of request `request_id` to the
+  // Arbiter (pending-review/<id>.execution.json), which records an EXECUTED event.
+  // Accepts the bare envelope or the sandbox's {"execution_record": ...} /
+  // --json {"record": ...} output. The Operator cannot forge one: it lacks the key.
+  void report_execution(const std::string& request_id, const bus::Json& record);
+
   // Files an RFC 6902 patch against snapshot `base_snapshot_id`. Returns the proposal id.
   std::string propose_state_patch(const std::string& base_snapshot_id, const bus::Json& patch, const std::string& rationale,
                                   const std::string& session_id = {});

@@ -1,10 +1,13 @@
 #include "eval_timing.hpp"
 
+#include <re2/re2.h>
+#include <re2/set.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -48,6 +51,60 @@ SpeedReport measure_analyzer(const Analyzer& a, const std::vector<Sample>& sampl
   r.p50_ms = percentile(all_latencies, 0.50);
   r.p99_ms = percentile(small_latencies, 0.99);
   r.max_ms = all_latencies.empty() ? 0 : *std::max_element(all_latencies.begin(), all_latencies.end());
+  return r;
+}
+
+BulkReport measure_bulk(const Analyzer& a, const std::vector<Sample>& samples, std::size_t script_bytes, int repeats) {
+  BulkReport r;
+  std::vector<Sample> scripts;
+  Sample cur;
+  cur.is_command = false;
+  for (const Sample& s : samples) {
+    if (!cur.content.empty() && cur.content.size() + s.content.size() + 1 > script_bytes) {
+      scripts.push_back(cur);
+      cur.content.clear();
+    }
+    cur.content += s.content;
+    cur.content += '\n';
+  }
+  if (!cur.content.empty()) scripts.push_back(cur);
+  r.scripts = scripts.size();
+  r.analyzer = measure_analyzer(a, scripts, repeats);
+
+  // Baselines over exactly the same bytes, timed the same way.
+  re2::RE2::Options o;
+  o.set_log_errors(false);
+  o.set_max_mem(64 << 20);
+  re2::RE2::Set set(o, re2::RE2::UNANCHORED);
+  for (const RuleInfo& rule : a.rules()) set.Add("(?m:" + rule.pattern + ")", nullptr);
+  set.Compile();
+  std::size_t bytes = 0;
+  double set_seconds = 0, memchr_seconds = 0;
+  volatile std::size_t sink = 0;
+  std::vector<int> hits;
+  for (int rep = 0; rep < repeats; ++rep) {
+    for (const Sample& s : scripts) {
+      bytes += s.content.size();
+      auto t0 = Clock::now();
+      set.Match(s.content, &hits);
+      auto t1 = Clock::now();
+      sink = sink + hits.size();
+      set_seconds += std::chrono::duration<double>(t1 - t0).count();
+      t0 = Clock::now();
+      std::size_t lines = 0;
+      const char* p = s.content.data();
+      const char* const end = p + s.content.size();
+      while (const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p))) {
+        ++lines;
+        p = static_cast<const char*>(nl) + 1;
+      }
+      t1 = Clock::now();
+      sink = sink + lines;
+      memchr_seconds += std::chrono::duration<double>(t1 - t0).count();
+    }
+  }
+  r.re2_set_mb_per_s = set_seconds > 0 ? static_cast<double>(bytes) / 1e6 / set_seconds : 0;
+  r.memchr_mb_per_s = memchr_seconds > 0 ? static_cast<double>(bytes) / 1e6 / memchr_seconds : 0;
   return r;
 }
 

@@ -28,7 +28,17 @@ struct ShellcheckReport {
   double mb_per_s = 0;
 };
 
+// Bulk: the same corpus bytes joined into scripts of at most `script_bytes` (whole samples,
+// one per line), analysed as files. Per-byte cost without the fixed cost of a tiny request.
+struct BulkReport {
+  SpeedReport analyzer;
+  std::size_t scripts = 0;
+  double re2_set_mb_per_s = 0;  // baseline: one RE2::Set of every rule pattern over the same scripts
+  double memchr_mb_per_s = 0;   // baseline: counting lines with memchr over the same scripts
+};
+
 SpeedReport measure_analyzer(const Analyzer& a, const std::vector<Sample>& samples, int repeats);
+BulkReport measure_bulk(const Analyzer& a, const std::vector<Sample>& samples, std::size_t script_bytes, int repeats);
 ShellcheckReport measure_shellcheck(const std::vector<Sample>& samples);
 
 }  // namespace nonaxis::ciso::eval

@@ -40,7 +40,7 @@ Analyzer Analyzer::load(const std::string& rules_dir) {
 
 nlohmann::json Analyzer::analyze(const AnalysisInput& in, bool explain) const {
   nlohmann::json out = analyze_unchecked(in, explain);
-  if (!explain) out.erase("explanation");
+  if (!explain) out.erase("explanation");  // the fail-closed payload always carries one
   return out;
 }
 
@@ -61,6 +61,7 @@ nlohmann::json Analyzer::analyze_unchecked(const AnalysisInput& in, bool explain
     scanner.scan_content(in.content, in.is_command);
     scanner.flag_undocumented(in.declared_hosts);
     if (!in.context.empty()) scanner.scan_context(in.context);
+    scanner.finish();
     return detail::build_assessment({ev, in.content, in.context, in.declared_hosts, in.action_type, explain});
   } catch (const std::exception& e) {
     return detail::fail_closed_assessment(e.what());
@@ -72,7 +73,7 @@ nlohmann::json Analyzer::analyze_unchecked(const AnalysisInput& in, bool explain
 std::vector<RuleInfo> Analyzer::rules() const {
   std::vector<RuleInfo> out;
   for (const auto& r : rules_->rules) {
-    RuleInfo i{r.id, r.category, detail::to_string(r.severity), r.description, {}, r.positive, r.negative};
+    RuleInfo i{r.id, r.category, detail::to_string(r.severity), r.description, {}, r.pattern_text, r.positive, r.negative};
     for (auto s : r.scopes) i.scopes.emplace_back(detail::to_string(s));
     out.push_back(std::move(i));
   }

@@ -63,8 +63,9 @@ bool host_declared(const std::string& host, int port, const std::vector<std::str
 nlohmann::json build_assessment(const BuildInput& in) {
   using nlohmann::json;
   const Evidence& ev = in.evidence;
-  const LineIndex content_lines(in.content);
-  const LineIndex context_lines(in.context);
+  // Line tables are built only when something must be located (most requests find nothing).
+  const LineIndex content_lines(ev.findings.empty() ? std::string_view() : in.content);
+  const LineIndex context_lines(ev.findings.empty() ? std::string_view() : in.context);
 
   // Findings, one per (rule, position).
   json findings = json::array();
@@ -152,6 +153,7 @@ nlohmann::json build_assessment(const BuildInput& in) {
     const double before = 1.0 - remaining;
     remaining *= 1.0 - f->rule->weight / 100.0;
     const double added = (1.0 - remaining) - before;
+    if (!in.explain) continue;
     const Position pos = f->in_context ? context_lines.at(f->offset) : content_lines.at(f->offset);
     explanation.push_back({{"rule_id", f->rule->id},
                            {"category", f->rule->category},

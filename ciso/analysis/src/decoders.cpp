@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace nonaxis::ciso::detail {
@@ -92,8 +93,25 @@ std::vector<DecodedBlob> find_encoded_blobs(std::string_view text, std::size_t m
       {"hex", &hex, decode_hex_pairs},
       {"chr", &chr, decode_chr_chain},
   };
+  // One cheap pass decides which patterns can match at all, so plain commands cost no RE2 call:
+  // base64 needs a run of 16 alphabet characters, hex 20 digits, escapes a backslash, chr "chr(".
+  std::size_t run = 0, longest = 0, hex_digits = 0, hex_longest = 0;
+  bool backslash = false;
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool digit = c >= '0' && c <= '9';
+    const bool letter = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+    run = digit || letter || c == '+' || c == '/' ? run + 1 : 0;
+    longest = std::max(longest, run);
+    if (digit || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')) hex_longest = std::max(hex_longest, ++hex_digits);
+    else if (c != ' ' && c != ':') hex_digits = 0;
+    backslash = backslash || c == '\\';
+  }
+  const bool possible[] = {longest >= 16, backslash, hex_longest >= 20, text.find("chr(") != std::string_view::npos};
   std::vector<DecodedBlob> out;
+  std::size_t kind_index = 0;
   for (const Kind& k : kinds) {
+    if (!possible[kind_index++]) continue;
     re2::StringPiece in(text.data(), text.size());
     re2::StringPiece m;
     while (out.size() < max_blobs && re2::RE2::FindAndConsume(&in, *k.re, &m)) {

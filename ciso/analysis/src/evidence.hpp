@@ -15,6 +15,7 @@ struct Finding {
   bool in_context = false;   // found in the operator's free-text context, not the content
   std::string layer;         // "" for content as written; e.g. "base64 payload" for decoded layers
   std::string excerpt;       // the document the rule matched, shortened
+  std::size_t seq = 0;       // creation order of the matched document (reading order)
 };
 
 struct Connection {

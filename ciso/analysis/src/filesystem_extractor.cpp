@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 #include <set>
+#include <unordered_set>
 
 namespace nonaxis::ciso::detail {
 namespace {
@@ -85,8 +86,10 @@ void writes_from_command(const EffectiveCommand& ec, const std::vector<Redirect>
     push(out, r.target, op.find(">>") != std::string::npos ? "append" : "write", off);
   }
   const auto& a = ec.argv;
-  if (a.empty()) return;
   const std::string& n = ec.name;
+  // One hash lookup turns away the many commands that write nothing by their arguments.
+  static const std::unordered_set<std::string_view> kWriters = {"adduser", "chattr", "chflags", "chgrp", "chmod", "chown", "chpasswd", "chsh", "cp", "crontab", "curl", "dd", "gpasswd", "groupadd", "install", "ln", "mkdir", "mkfifo", "mknod", "mv", "passwd", "perl", "rm", "rmdir", "rsync", "sed", "setcap", "setfacl", "shred", "srm", "systemctl", "tee", "touch", "truncate", "unlink", "useradd", "userdel", "usermod", "wget", "wipe"};
+  if (a.empty() || kWriters.count(n) == 0) return;
   if (n == "tee") {
     const bool app = std::find(a.begin(), a.end(), "-a") != a.end() || std::find(a.begin(), a.end(), "--append") != a.end();
     for (const auto& f : file_operands(a, 1, {})) push(out, f, app ? "append" : "write", off);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <unordered_set>
 
 namespace nonaxis::ciso::detail {
 namespace {
@@ -32,8 +33,10 @@ bool plausible_host(const std::string& h) {
   return re2::RE2::FullMatch(h, name);
 }
 
-void add(std::vector<Connection>& out, std::string host, int port, std::string proto, std::string purpose,
-         std::size_t offset) {
+}  // namespace
+
+void add_connection(std::vector<Connection>& out, std::string host, int port, std::string proto, std::string purpose,
+                    std::size_t offset) {
   if (!host.empty() && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   host = lower(host);
   while (!host.empty() && host.back() == '.') host.pop_back();
@@ -41,6 +44,8 @@ void add(std::vector<Connection>& out, std::string host, int port, std::string p
   if (port == 0) port = default_port(proto);
   out.push_back({std::move(host), port, std::move(proto), std::move(purpose), offset});
 }
+
+namespace {
 
 // "user@host:path" / "host:path" / "user@host" -> host
 std::string host_of_remote(std::string_view arg) {
@@ -106,26 +111,32 @@ void connections_from_text(std::string_view text, std::size_t offset, bool fixed
   auto where = [&](const re2::StringPiece& p) {
     return fixed ? offset : offset + static_cast<std::size_t>(p.data() - text.data());
   };
-  while (re2::RE2::FindAndConsume(&in, url, &scheme, &host, &port)) {
+  // Each pattern needs a literal that a plain search finds much faster than RE2 can start.
+  const bool has_url = text.find("://") != std::string_view::npos;
+  const bool has_dev = text.find("/dev/") != std::string_view::npos;
+  const bool has_sock = text.find("connect") != std::string_view::npos || text.find("sendto(") != std::string_view::npos;
+  while (has_url && re2::RE2::FindAndConsume(&in, url, &scheme, &host, &port)) {
     scheme = lower(scheme);
     if (scheme == "file") continue;
-    add(out, host, to_port(port), scheme, "URL " + scheme, where(in));
+    add_connection(out, host, to_port(port), scheme, "URL " + scheme, where(in));
   }
   in = re2::StringPiece(text.data(), text.size());
   std::string proto;
-  while (re2::RE2::FindAndConsume(&in, devtcp, &proto, &host, &port)) {
-    add(out, host, to_port(port), proto, "raw socket via /dev/" + proto, where(in));
+  while (has_dev && re2::RE2::FindAndConsume(&in, devtcp, &proto, &host, &port)) {
+    add_connection(out, host, to_port(port), proto, "raw socket via /dev/" + proto, where(in));
   }
   in = re2::StringPiece(text.data(), text.size());
-  while (re2::RE2::FindAndConsume(&in, pysock, &host, &port)) {
-    add(out, host, to_port(port), "tcp", "socket connection", where(in));
+  while (has_sock && re2::RE2::FindAndConsume(&in, pysock, &host, &port)) {
+    add_connection(out, host, to_port(port), "tcp", "socket connection", where(in));
   }
 }
 
 void connections_from_command(const EffectiveCommand& ec, std::size_t off, std::vector<Connection>& out) {
   const auto& a = ec.argv;
   const std::string& n = ec.name;
-  if (a.empty()) return;
+  // One hash lookup turns away the many commands that name no destination.
+  static const std::unordered_set<std::string_view> kNetworkTools = {"aria2c", "autossh", "curl", "dig", "drill", "fping", "ftp", "git", "host", "hping3", "http", "https", "kdig", "lftp", "mongo", "mongosh", "mosh", "mtr", "mysql", "nc", "nc.openbsd", "nc.traditional", "ncat", "netcat", "nslookup", "openssl", "ping", "ping6", "psql", "rdesktop", "redis-cli", "rsync", "scp", "sftp", "socat", "ssh", "ssh-copy-id", "sshpass", "telnet", "tftp", "traceroute", "vncviewer", "wget", "xfreerdp", "xh"};
+  if (a.empty() || kNetworkTools.count(n) == 0) return;
   if (n == "curl" || n == "wget" || n == "aria2c" || n == "http" || n == "https" || n == "xh") {
     const bool upload = has_flag(a, "dFT", "--data") || has_flag(a, "", "--upload-file") ||
                         has_flag(a, "", "--post-file") || has_flag(a, "", "--post-data") || has_flag(a, "", "--data-binary");
@@ -138,13 +149,13 @@ void connections_from_command(const EffectiveCommand& ec, std::size_t off, std::
       // otherwise it is more likely a file name such as notes.txt.
       static const re2::RE2 ipv4(R"re(^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?:/.*)?$)re");
       if (o.find('/') == std::string::npos && !re2::RE2::FullMatch(o, ipv4)) continue;
-      add(out, host_of_remote(o), 0, "https", upload ? "upload" : "download", off);
+      add_connection(out, host_of_remote(o), 0, "https", upload ? "upload" : "download", off);
     }
   } else if (n == "nc" || n == "ncat" || n == "netcat" || n == "nc.traditional" || n == "nc.openbsd" || n == "telnet") {
     if (has_flag(a, "l", "--listen")) return;  // a listener, not an outbound connection
     const auto ops = operands(a, {"-p", "-s", "-w", "-i", "-e", "-c", "-x", "-X", "-q", "-I", "-O", "-T", "-V"});
     if (!ops.empty()) {
-      add(out, ops[0], ops.size() > 1 ? to_port(ops[1]) : 0, has_flag(a, "u") ? "udp" : (n == "telnet" ? "telnet" : "tcp"),
+      add_connection(out, ops[0], ops.size() > 1 ? to_port(ops[1]) : 0, has_flag(a, "u") ? "udp" : (n == "telnet" ? "telnet" : "tcp"),
           "raw socket via " + n, off);
     }
   } else if (n == "ssh" || n == "mosh" || n == "ssh-copy-id" || n == "autossh" || n == "sshpass") {
@@ -166,53 +177,53 @@ void connections_from_command(const EffectiveCommand& ec, std::size_t off, std::
       for (std::size_t i = 1; i + 1 < sub.size(); ++i) {
         if (sub[i] == "-p") port = to_port(sub[i + 1]);
       }
-      add(out, host_of_remote(ops[0]), port, "ssh", "remote shell", off);
+      add_connection(out, host_of_remote(ops[0]), port, "ssh", "remote shell", off);
     }
   } else if (n == "scp" || n == "rsync" || n == "sftp") {
     for (const std::string& o : operands(a, {"-P", "-i", "-o", "-e", "-F", "-l", "-S", "--port", "--rsh"})) {
       if (o.find("://") != std::string::npos) continue;
       const auto colon = o.find(':');
       if (colon == std::string::npos && n != "sftp") continue;
-      add(out, host_of_remote(o), 0, n == "rsync" && o.find("::") != std::string::npos ? "rsync" : "ssh",
+      add_connection(out, host_of_remote(o), 0, n == "rsync" && o.find("::") != std::string::npos ? "rsync" : "ssh",
           "file transfer via " + n, off);
     }
   } else if (n == "git") {
     for (const std::string& o : operands(a, {"-C", "-c", "-b", "--branch", "--depth", "-o", "--origin"})) {
       static const re2::RE2 scp_like(R"re(^[\w.-]+@([\w.-]+):)re");
       std::string h;
-      if (re2::RE2::PartialMatch(o, scp_like, &h)) add(out, h, 22, "ssh", "git remote", off);
+      if (re2::RE2::PartialMatch(o, scp_like, &h)) add_connection(out, h, 22, "ssh", "git remote", off);
     }
   } else if (n == "ping" || n == "ping6" || n == "traceroute" || n == "mtr" || n == "hping3" || n == "fping") {
     const auto ops = operands(a, {"-c", "-i", "-s", "-p", "-W", "-w", "-t", "-I", "-l", "-Q", "-m", "-q", "-d", "-E"});
-    if (!ops.empty()) add(out, ops.back(), 0, "icmp", "ICMP via " + n, off);
+    if (!ops.empty()) add_connection(out, ops.back(), 0, "icmp", "ICMP via " + n, off);
   } else if (n == "dig" || n == "nslookup" || n == "host" || n == "drill" || n == "kdig") {
     for (const std::string& o : operands(a, {"-t", "-c", "-p", "-q", "-x", "-b", "-k", "-y", "-type"})) {
       if (o.empty() || o[0] == '@' || o[0] == '+') continue;
       std::string h = o;
       if (h.find('.') == std::string::npos && h[0] != '$') continue;  // record types like MX, ANY
-      add(out, h, 53, "dns", "DNS lookup", off);
+      add_connection(out, h, 53, "dns", "DNS lookup", off);
       break;
     }
   } else if (n == "socat") {
     static const re2::RE2 addr(R"re((?i)^(?:tcp|tcp4|tcp6|udp|udp4|udp6|openssl|ssl)(?:-connect)?:([^:,]+):(\d{1,5}))re");
     for (std::size_t i = 1; i < a.size(); ++i) {
       std::string h, p;
-      if (re2::RE2::PartialMatch(a[i], addr, &h, &p)) add(out, h, to_port(p), "tcp", "socket relay via socat", off);
+      if (re2::RE2::PartialMatch(a[i], addr, &h, &p)) add_connection(out, h, to_port(p), "tcp", "socket relay via socat", off);
     }
   } else if (n == "openssl" && a.size() > 1 && a[1] == "s_client") {
     for (std::size_t i = 2; i + 1 < a.size(); ++i) {
       if (a[i] == "-connect") {
         const auto colon = a[i + 1].rfind(':');
-        add(out, a[i + 1].substr(0, colon), colon == std::string::npos ? 443 : to_port(a[i + 1].substr(colon + 1)), "tls",
+        add_connection(out, a[i + 1].substr(0, colon), colon == std::string::npos ? 443 : to_port(a[i + 1].substr(colon + 1)), "tls",
             "TLS connection", off);
       }
     }
   } else if (n == "ftp" || n == "lftp" || n == "tftp" || n == "rdesktop" || n == "xfreerdp" || n == "vncviewer") {
     const auto ops = operands(a, {"-u", "-p", "-d", "-g", "-P"});
-    if (!ops.empty()) add(out, host_of_remote(ops[0]), 0, n, "remote session via " + n, off);
+    if (!ops.empty()) add_connection(out, host_of_remote(ops[0]), 0, n, "remote session via " + n, off);
   } else if (n == "mysql" || n == "psql" || n == "redis-cli" || n == "mongo" || n == "mongosh") {
     for (std::size_t i = 1; i + 1 < a.size(); ++i) {
-      if (a[i] == "-h" || a[i] == "--host") add(out, a[i + 1], 0, n, "database client", off);
+      if (a[i] == "-h" || a[i] == "--host") add_connection(out, a[i + 1], 0, n, "database client", off);
     }
   }
 }

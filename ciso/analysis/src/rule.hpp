@@ -1,6 +1,7 @@
 #pragma once
 // A rule is data (profiles/ciso/*.yaml) compiled into RE2 patterns. Matching is linear-time:
-// each scope has one RE2::Set that finds candidate rules in a single pass over a document.
+// one RE2::Set over every rule finds, in a single pass over all documents of a request
+// (match_batch.hpp), which rules can match at all; only those are then located.
 #include <re2/re2.h>
 #include <re2/set.h>
 
@@ -40,7 +41,8 @@ struct Rule {
   int weight = 0;  // contribution to the risk score before combination, 0..100
   std::vector<Scope> scopes;
   std::string pattern_text;
-  std::unique_ptr<re2::RE2> pattern;
+  std::unique_ptr<re2::RE2> pattern;  // matched against one document
+  std::unique_ptr<re2::RE2> scan;     // the pattern in multi-line mode, to search a batch of documents
   std::unique_ptr<re2::RE2> unless;  // suppresses a match when it also matches the document
   Level exfiltration = Level::None;
   Level privilege_escalation = Level::None;
@@ -51,21 +53,16 @@ struct Rule {
   std::vector<std::string> negative;
 };
 
-struct RuleHit {
-  const Rule* rule;
-  std::size_t offset;  // byte offset of the match inside the document
-};
-
 struct RuleSet {
   std::vector<Rule> rules;
-  struct ScopeIndex {
+  // Per scope, the `scan` patterns of the rules in that scope. Documents are separated by
+  // '\n' in a batch, so a multi-line `^`/`$` matches wherever the single-document pattern
+  // could: a set over-approximates, and each candidate is confirmed on its own document.
+  struct ScopeSet {
     std::unique_ptr<re2::RE2::Set> set;
-    std::vector<std::size_t> rule_of;  // set pattern index -> rules index
+    std::vector<std::size_t> rule_of;  // set index -> rules index
   };
-  std::array<ScopeIndex, kScopeCount> index;
-
-  // Appends every rule of `scope` that matches `doc` (and is not suppressed by its `unless`).
-  void match(Scope scope, std::string_view doc, std::vector<RuleHit>& hits) const;
+  std::array<ScopeSet, kScopeCount> by_scope;
 };
 
 // Parses and compiles rules from YAML documents (name, text). Throws std::runtime_error.

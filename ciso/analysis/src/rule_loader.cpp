@@ -2,6 +2,7 @@
 // error with the file and rule id in the message, never a silently skipped rule.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <set>
 #include <stdexcept>
 
@@ -87,6 +88,10 @@ re2::RE2::Options re2_options() {
   return o;
 }
 
+// A batch holds many documents, one per line: `^`/`$` must match at each document's edges.
+// \A and \z would not, so rules may not use them (rejected at load).
+std::string multiline(const std::string& pattern) { return "(?m:" + pattern + ")"; }
+
 Rule parse_rule(const YAML::Node& n, const std::string& file) {
   Rule r;
   if (!n.IsMap()) fail(file, "each rule must be a map");
@@ -106,8 +111,13 @@ Rule parse_rule(const YAML::Node& n, const std::string& file) {
   if (r.scopes.empty()) fail(where, "scope is empty");
 
   r.pattern_text = n["pattern"].as<std::string>();
+  if (r.pattern_text.find("\\A") != std::string::npos || r.pattern_text.find("\\z") != std::string::npos) {
+    fail(where, "use ^ and $ instead of \\A and \\z (documents are matched in batches)");
+  }
   r.pattern = std::make_unique<re2::RE2>(r.pattern_text, re2_options());
   if (!r.pattern->ok()) fail(where, "bad pattern: " + r.pattern->error());
+  r.scan = std::make_unique<re2::RE2>(multiline(r.pattern_text), re2_options());
+  if (!r.scan->ok()) fail(where, "bad pattern: " + r.scan->error());
   if (n["unless"]) {
     r.unless = std::make_unique<re2::RE2>(n["unless"].as<std::string>(), re2_options());
     if (!r.unless->ok()) fail(where, "bad unless pattern: " + r.unless->error());
@@ -166,15 +176,13 @@ std::shared_ptr<const RuleSet> compile_rules(const std::vector<std::pair<std::st
   if (set->rules.empty()) throw std::runtime_error("CISO rules: no rules loaded");
 
   for (std::size_t s = 0; s < kScopeCount; ++s) {
-    auto& idx = set->index[s];
+    auto& idx = set->by_scope[s];
     idx.set = std::make_unique<re2::RE2::Set>(re2_options(), re2::RE2::UNANCHORED);
     for (std::size_t i = 0; i < set->rules.size(); ++i) {
       const Rule& r = set->rules[i];
-      bool in_scope = false;
-      for (Scope sc : r.scopes) in_scope = in_scope || static_cast<std::size_t>(sc) == s;
-      if (!in_scope) continue;
+      if (std::find(r.scopes.begin(), r.scopes.end(), static_cast<Scope>(s)) == r.scopes.end()) continue;
       std::string err;
-      if (idx.set->Add(r.pattern_text, &err) < 0) fail("rule " + r.id, "bad pattern: " + err);
+      if (idx.set->Add(multiline(r.pattern_text), &err) < 0) fail("rule " + r.id, "bad pattern: " + err);
       idx.rule_of.push_back(i);
     }
     if (idx.rule_of.empty()) {

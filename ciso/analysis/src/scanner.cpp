@@ -9,7 +9,6 @@
 #include "filesystem_extractor.hpp"
 #include "network_extractor.hpp"
 #include "python_source.hpp"
-#include "shell_command.hpp"
 
 namespace nonaxis::ciso::detail {
 namespace {
@@ -64,9 +63,23 @@ std::string printed_text(const EffectiveCommand& ec) {
   return s;
 }
 
+// Where a command writes its standard output: a `>`/`>>` target, or tee's first file.
+std::string written_path(const Command& c, const EffectiveCommand& ec) {
+  for (const Redirect& r : c.redirects) {
+    if (r.op.find('>') != std::string::npos && r.op.find('&') == std::string::npos) return r.target;
+  }
+  if (ec.name == "tee") {
+    for (std::size_t k = 1; k < ec.argv.size(); ++k) {
+      if (!ec.argv[k].empty() && ec.argv[k][0] != '-') return ec.argv[k];
+    }
+  }
+  return {};
+}
+
 bool executes_stdin(const EffectiveCommand& ec) {
   if (is_shell_name(ec.name) || ec.name == "su") return dash_c_arg(ec.argv) == nullptr;
-  if (is_python_name(ec.name) || ec.name == "perl" || ec.name == "ruby" || ec.name == "node" || ec.name == "php") {
+  ScriptLang lang;
+  if (is_python_name(ec.name) || (script_lang_of(ec.name, lang) && lang != ScriptLang::Awk)) {
     return ec.argv.size() == 1 || ec.argv[1] == "-";
   }
   return false;
@@ -74,13 +87,19 @@ bool executes_stdin(const EffectiveCommand& ec) {
 
 }  // namespace
 
-Scanner::Frame Scanner::Frame::child(std::size_t off, bool child_fixed, std::string what) const {
+Scanner::Scanner(const RuleSet& rules, Evidence& ev, Limits limits) : rules_(rules), ev_(ev), limits_(limits) {
+  frames_.emplace_back();  // the content as written
+}
+
+const Scanner::Frame& Scanner::child(const Frame& parent, std::size_t off, bool fixed, std::string what) {
   Frame c;
-  c.base = at(off);
-  c.fixed = fixed || child_fixed;
-  c.depth = depth + 1;
-  c.layer = layer.empty() ? std::move(what) : layer + " > " + what;
-  return c;
+  c.id = frames_.size();
+  c.base = parent.at(off);
+  c.fixed = parent.fixed || fixed;
+  c.depth = parent.depth + 1;
+  c.layer = parent.layer.empty() ? std::move(what) : parent.layer + " > " + what;
+  frames_.push_back(std::move(c));
+  return frames_.back();
 }
 
 void Scanner::charge(std::size_t bytes, const Frame& f) {
@@ -91,29 +110,56 @@ void Scanner::charge(std::size_t bytes, const Frame& f) {
   if (layers_ > limits_.max_layers) throw BudgetExceeded("more than " + std::to_string(limits_.max_layers) + " nested layers");
 }
 
-std::size_t Scanner::strong_findings() const {
-  return static_cast<std::size_t>(
-      std::count_if(ev_.findings.begin(), ev_.findings.end(), [](const Finding& x) { return x.rule->weight >= 40; }));
+void Scanner::doc(Scope scope, std::string_view text, std::size_t off, bool exact, const Frame& f) {
+  batch_.add(scope, text, {f.id, off, exact, seq_++});
 }
 
-void Scanner::match(Scope scope, std::string_view doc, std::size_t doc_off, bool exact, const Frame& f) {
-  std::vector<RuleHit> hits;
-  rules_.match(scope, doc, hits);
-  for (const RuleHit& h : hits) {
+void Scanner::fact(const std::string& text, std::size_t off, const Frame& f) { doc(Scope::Fact, text, off, false, f); }
+
+void Scanner::collect(const MatchBatch& batch, const std::vector<BatchHit>& hits) {
+  std::vector<const BatchHit*> ordered;
+  ordered.reserve(hits.size());
+  for (const BatchHit& h : hits) ordered.push_back(&h);
+  // Findings in the order the documents were made (reading order), as a reader expects.
+  std::sort(ordered.begin(), ordered.end(), [&](const BatchHit* x, const BatchHit* y) {
+    const std::size_t sx = batch.origin(x->scope, x->doc).seq, sy = batch.origin(y->scope, y->doc).seq;
+    return sx != sy ? sx < sy : x->rule < y->rule;
+  });
+  for (const BatchHit* h : ordered) {
+    const DocOrigin& o = batch.origin(h->scope, h->doc);
+    const Frame& f = frames_[o.frame];
+    const std::string_view text = batch.text(h->scope, h->doc);
     Finding x;
-    x.rule = h.rule;
-    x.offset = exact ? f.at(doc_off + h.offset) : f.at(doc_off);
-    x.in_context = scope == Scope::Context;
+    x.rule = h->rule;
+    x.offset = o.exact ? f.at(o.offset + h->offset) : f.at(o.offset);
+    x.in_context = h->scope == Scope::Context;
     x.layer = f.layer;
-    x.excerpt = exact ? line_around(doc, h.offset) : shorten(doc);
+    x.excerpt = o.exact ? line_around(text, h->offset) : shorten(text);
+    x.seq = o.seq;
     ev_.findings.push_back(std::move(x));
   }
 }
 
-void Scanner::fact(const std::string& text, std::size_t off, const Frame& f) { match(Scope::Fact, text, off, false, f); }
+void Scanner::finish() {
+  collect(batch_, batch_.match(rules_));
+  if (decoded_.empty()) return;
+  // Second round: a decoded layer that held something strong is itself evidence of hiding.
+  std::vector<std::size_t> strong;
+  for (const Finding& x : ev_.findings) {
+    if (x.rule->weight >= 40) strong.push_back(x.seq);
+  }
+  std::sort(strong.begin(), strong.end());
+  MatchBatch facts;
+  for (const DecodedCheck& d : decoded_) {
+    auto it = std::lower_bound(strong.begin(), strong.end(), d.seq_begin);
+    if (it == strong.end() || *it >= d.seq_end) continue;
+    facts.add(Scope::Fact, "decoded-payload " + d.kind + " hides suspicious content", {d.frame, d.offset, false, d.seq_begin});
+  }
+  if (!facts.empty()) collect(facts, facts.match(rules_));
+}
 
 void Scanner::scan_content(std::string_view content, bool is_command) {
-  Frame top;
+  const Frame& top = frames_.front();
   if (is_command) {
     ev_.language = "shell";
     scan_shell(content, top, {});
@@ -126,13 +172,25 @@ void Scanner::scan_content(std::string_view content, bool is_command) {
       scan_python(content, top);
       return;
     }
-    for (const char* other : {"perl", "ruby", "node", "php", "lua"}) {
-      if (first_line.find(other) != std::string_view::npos) {
-        ev_.language = other;
-        charge(content.size(), top);
-        scan_text(content, top);
+    // "#!/usr/bin/env perl -w", "#!/usr/bin/ruby": the interpreter is the first word naming one.
+    std::size_t i = 2;
+    while (i < first_line.size()) {
+      while (i < first_line.size() && (first_line[i] == ' ' || first_line[i] == '\t')) ++i;
+      std::size_t e = i;
+      while (e < first_line.size() && first_line[e] != ' ' && first_line[e] != '\t') ++e;
+      ScriptLang lang;
+      if (script_lang_of(basename_of(std::string(first_line.substr(i, e - i))), lang)) {
+        ev_.language = to_string(lang);
+        scan_script(lang, content, top);
         return;
       }
+      i = e;
+    }
+    if (first_line.find("lua") != std::string_view::npos) {
+      ev_.language = "lua";
+      charge(content.size(), top);
+      scan_text(content, top);
+      return;
     }
     ev_.language = "shell";
     scan_shell(content, top, {});
@@ -142,18 +200,16 @@ void Scanner::scan_content(std::string_view content, bool is_command) {
 }
 
 void Scanner::scan_context(std::string_view context) {
-  Frame f;
-  f.layer = "context";
-  match(Scope::Context, context, 0, true, f);
+  const Frame& f = child(frames_.front(), 0, false, "context");
+  doc(Scope::Context, context, 0, true, f);
 }
 
 void Scanner::flag_undocumented(const std::vector<std::string>& declared) {
-  Frame top;
   std::set<std::string> seen;
   const std::vector<Connection> conns = ev_.connections;
   for (const Connection& c : conns) {
     if (host_declared(c.host, c.port, declared) || !seen.insert(c.host).second) continue;
-    fact("undocumented-host " + c.host, c.offset, top);
+    fact("undocumented-host " + c.host, c.offset, frames_.front());
   }
 }
 
@@ -167,8 +223,26 @@ void Scanner::scan_layer(std::string_view text, const Frame& f) {
   }
 }
 
+void Scanner::scan_written(std::string_view text, std::string_view path, const Frame& f) {
+  const std::size_t dot = path.rfind('.');
+  const std::string_view ext = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+  if (text.find("<?php") != std::string_view::npos || ext == "php" || ext == "phtml") {
+    scan_script(ScriptLang::Php, text, f);
+  } else if (ext == "pl" || ext == "pm" || ext == "cgi") {
+    scan_script(ScriptLang::Perl, text, f);
+  } else if (ext == "rb") {
+    scan_script(ScriptLang::Ruby, text, f);
+  } else if (ext == "js" || ext == "mjs" || ext == "cjs") {
+    scan_script(ScriptLang::Node, text, f);
+  } else if (ext == "py") {
+    scan_python(text, f);
+  } else {
+    scan_layer(text, f);
+  }
+}
+
 void Scanner::scan_text(std::string_view text, const Frame& f) {
-  match(Scope::Text, text, 0, true, f);
+  doc(Scope::Text, text, 0, true, f);
   connections_from_text(text, f.base, f.fixed, ev_.connections);
   decode_blobs(text, f);
 }
@@ -177,9 +251,9 @@ void Scanner::decode_blobs(std::string_view text, const Frame& f) {
   for (DecodedBlob& b : find_encoded_blobs(text, limits_.max_blobs_per_layer, limits_.max_scanned_bytes)) {
     if (!decoded_seen_.insert(std::hash<std::string>{}(b.text)).second) continue;
     ++ev_.decoded_layers;
-    const std::size_t before = strong_findings();
-    scan_layer(b.text, f.child(b.offset, true, "decoded " + b.kind));
-    if (strong_findings() > before) fact("decoded-payload " + b.kind + " hides suspicious content", b.offset, f);
+    const std::size_t begin = seq_;
+    scan_layer(b.text, child(f, b.offset, true, "decoded " + b.kind));
+    decoded_.push_back({f.id, b.offset, b.kind, begin, seq_});
     ev_.layer_notes.push_back(b.kind + " blob (" + std::to_string(b.text.size()) + " bytes) decoded and analysed");
   }
 }
@@ -188,10 +262,35 @@ void Scanner::scan_python(std::string_view text, const Frame& f) {
   charge(text.size(), f);
   const PythonView v = read_python(text);
   scan_text(text, f);
-  match(Scope::Python, v.joined, 0, v.joined.size() == text.size(), f);
-  for (const Embedded& e : v.shell_commands) scan_shell(e.text, f.child(e.offset, true, "python shell call"), {});
-  for (const Embedded& e : v.reversed) scan_layer(e.text, f.child(e.offset, true, "reversed string"));
+  doc(Scope::Python, v.joined, 0, v.joined.size() == text.size(), f);
+  for (const Embedded& e : v.shell_commands) scan_shell(e.text, child(f, e.offset, true, "python shell call"), {});
+  for (const Embedded& e : v.reversed) scan_layer(e.text, child(f, e.offset, true, "reversed string"));
   for (const FsWrite& w : v.writes) ev_.writes.push_back({w.path, w.operation, f.at(w.offset)});
+}
+
+void Scanner::scan_script(ScriptLang lang, std::string_view code, const Frame& f) {
+  charge(code.size(), f);
+  const std::string name = to_string(lang);
+  doc(Scope::Text, code, 0, true, f);
+  connections_from_text(code, f.base, f.fixed, ev_.connections);
+  const ScriptView v = read_script(lang, code);
+  for (const Connection& s : v.sockets) add_connection(ev_.connections, s.host, s.port, s.protocol, name + " socket", f.at(s.offset));
+  if (v.opens_socket && (v.wires_streams || v.runs_shell)) fact("script-socket-wired-to-shell " + name, 0, f);
+  if (v.evals_decoded) fact("script-evaluates-decoded-code " + name, 0, f);
+  if (v.evals_download) fact("script-runs-downloaded-code " + name, 0, f);
+  if (v.evals_request_input) fact("script-runs-request-input " + name, 0, f);
+  for (const Embedded& e : v.shell_commands) scan_shell(e.text, child(f, e.offset, true, name + " shell call"), {});
+  for (const Embedded& d : v.decoded) {
+    if (!decoded_seen_.insert(std::hash<std::string>{}(d.text)).second) continue;
+    ++ev_.decoded_layers;
+    const std::size_t begin = seq_;
+    // Decoded text is either more code of the same language or a shell command line.
+    scan_script(lang, d.text, child(f, d.offset, true, name + " decoded string"));
+    scan_shell(d.text, child(f, d.offset, true, name + " decoded string"), {});
+    decoded_.push_back({f.id, d.offset, name + " decode call", begin, seq_});
+    ev_.layer_notes.push_back(name + " decoded string (" + std::to_string(d.text.size()) + " bytes) analysed");
+  }
+  decode_blobs(code, f);
 }
 
 void Scanner::scan_shell(std::string_view text, const Frame& f, VarMap vars) {
@@ -202,21 +301,26 @@ void Scanner::scan_shell(std::string_view text, const Frame& f, VarMap vars) {
   if (p.ifs_expansions > 0) fact("ifs-word-splitting used to hide spaces", 0, f);
   if (p.ansi_c_encoded >= 3) fact("ansi-c-escapes spell " + std::to_string(p.ansi_c_encoded) + " characters", 0, f);
 
+  // Each command's effective form is computed once and shared by every use below.
+  std::vector<EffectiveCommand> ecs;
+  ecs.reserve(p.commands.size());
+  for (const Command& c : p.commands) ecs.push_back(effective_command(c));
+
   VarMap running = vars;
-  for (std::size_t i = 0; i < p.commands.size(); ++i) scan_command(text, p.commands[i], p, i, f, running);
+  for (std::size_t i = 0; i < p.commands.size(); ++i) scan_command(text, p, ecs, i, f, running);
 
   // Pipelines as a whole: what feeds into what.
   std::size_t i = 0;
+  std::string pipeline;
   while (i < p.commands.size()) {
     std::size_t j = i;
-    std::string doc;
+    pipeline.clear();
     while (j < p.commands.size() && p.commands[j].pipeline == p.commands[i].pipeline) {
-      const EffectiveCommand ec = effective_command(p.commands[j]);
-      if (!doc.empty()) doc += " | ";
-      doc += ec.rendered;
+      if (!pipeline.empty()) pipeline += " | ";
+      pipeline += ecs[j].rendered;
       ++j;
     }
-    if (j - i > 1) match(Scope::Pipeline, doc, p.commands[i].offset, false, f);
+    if (j - i > 1) doc(Scope::Pipeline, pipeline, p.commands[i].offset, false, f);
     i = j;
   }
 
@@ -225,21 +329,68 @@ void Scanner::scan_shell(std::string_view text, const Frame& f, VarMap vars) {
     charge(s.text.size(), f);
     VarMap sub_vars = running;
     const ParsedShell sp = parse_shell(s.text, sub_vars);
-    const Frame sf = f.child(s.offset, false, "command substitution");
+    const Frame& sf = child(f, s.offset, false, "command substitution");
     ev_.commands += sp.commands.size();
-    for (std::size_t k = 0; k < sp.commands.size(); ++k) scan_command(s.text, sp.commands[k], sp, k, sf, sub_vars);
-    for (const Embedded& inner : sp.substitutions) scan_shell(inner.text, sf.child(inner.offset, false, "command substitution"), sub_vars);
+    std::vector<EffectiveCommand> secs;
+    secs.reserve(sp.commands.size());
+    for (const Command& c : sp.commands) secs.push_back(effective_command(c));
+    for (std::size_t k = 0; k < sp.commands.size(); ++k) scan_command(s.text, sp, secs, k, sf, sub_vars);
+    for (const Embedded& inner : sp.substitutions) {
+      scan_shell(inner.text, child(sf, inner.offset, false, "command substitution"), sub_vars);
+    }
   }
 }
 
-void Scanner::scan_command(std::string_view text, const Command& c, const ParsedShell& p, std::size_t index,
-                           const Frame& f, VarMap& vars) {
-  const EffectiveCommand ec = effective_command(c);
+void Scanner::scan_command(std::string_view text, const ParsedShell& p, const std::vector<EffectiveCommand>& ecs,
+                           std::size_t index, const Frame& f, VarMap& vars) {
+  const Command& c = p.commands[index];
+  const EffectiveCommand& ec = ecs[index];
   if (ec.rendered.empty()) return;
-  const std::size_t off = f.at(c.offset);
-  match(Scope::Command, ec.rendered, c.offset, false, f);
+  scan_command_words(text, c, ec, f, vars);
   if (ec.argv.empty()) return;
-  match(Scope::Argv0, ec.argv0_doc, c.offset, false, f);
+  const std::string& n = ec.name;
+  const auto& a = ec.argv;
+
+  // echo/printf output that is executed (piped into an interpreter) or written to a file.
+  if ((n == "echo" || n == "printf") && a.size() > 1) {
+    const bool has_next = index + 1 < p.commands.size() && p.commands[index + 1].piped_in &&
+                          p.commands[index + 1].pipeline == c.pipeline;
+    const std::string printed = printed_text(ec);
+    std::string target = written_path(c, ec);
+    bool written = !target.empty();
+    if (has_next) {
+      const EffectiveCommand& nx = ecs[index + 1];
+      ScriptLang lang;
+      if (executes_stdin(nx)) {
+        const Frame& pf = child(f, c.offset, true, "piped into " + nx.name);
+        if (is_python_name(nx.name)) {
+          scan_python(printed, pf);
+        } else if (script_lang_of(nx.name, lang)) {
+          scan_script(lang, printed, pf);
+        } else {
+          scan_shell(printed, pf, vars);
+        }
+      } else if (nx.name == "rev") {
+        std::string s = printed;
+        std::reverse(s.begin(), s.end());
+        scan_layer(s, child(f, c.offset, true, "reversed string"));
+      } else if (nx.name == "tee") {
+        written = true;
+        target = written_path(p.commands[index + 1], nx);
+      }
+    }
+    if (written && printed.find(' ') != std::string::npos) {
+      scan_written(printed, target, child(f, c.offset, true, "text written to a file"));
+    }
+  }
+}
+
+void Scanner::scan_command_words(std::string_view text, const Command& c, const EffectiveCommand& ec, const Frame& f,
+                                 VarMap& vars) {
+  const std::size_t off = f.at(c.offset);
+  doc(Scope::Command, ec.rendered, c.offset, false, f);
+  if (ec.argv.empty()) return;
+  doc(Scope::Argv0, ec.argv0_doc, c.offset, false, f);
 
   if (!ec.elevation.empty()) ev_.permissions.insert("root privileges via " + ec.elevation);
   const std::string& n = ec.name;
@@ -258,10 +409,10 @@ void Scanner::scan_command(std::string_view text, const Command& c, const Parsed
 
   // Split-and-joined program names: `$a$b`, `c${x}rl`.
   if (!c.words.empty() && c.words[0].from_variables) {
-    const std::size_t w0 = c.words[0].offset;
+    const std::size_t w0 = std::min(c.words[0].offset, text.size());
     std::size_t e = w0;
     while (e < text.size() && text[e] != ' ' && text[e] != '\t' && text[e] != '\n' && text[e] != ';') ++e;
-    const std::string_view raw = text.substr(std::min(w0, text.size()), e - std::min(w0, text.size()));
+    const std::string_view raw = text.substr(w0, e - w0);
     // A single plain reference ($PY, ${PY}) is ordinary; anything more was assembled.
     std::size_t k = 0;
     if (k < raw.size() && raw[k] == '$') ++k;
@@ -276,29 +427,42 @@ void Scanner::scan_command(std::string_view text, const Command& c, const Parsed
   // Downloaded files that are later made executable or run.
   for (const std::string& d : downloaded_files(ec)) downloaded_.insert(basename_of(d));
   auto downloaded = [&](const std::string& s) { return !s.empty() && downloaded_.count(basename_of(s)) != 0; };
-  bool runs_download = downloaded(a[0]) && a[0].find('/') != std::string::npos;
-  if ((is_shell_name(n) || is_python_name(n) || n == "source" || n == "." || n == "perl") && a.size() > 1) {
+  bool runs_download = !downloaded_.empty() && downloaded(a[0]) && a[0].find('/') != std::string::npos;
+  ScriptLang lang;
+  const bool script_interpreter = script_lang_of(n, lang) && lang != ScriptLang::Awk;
+  if (!downloaded_.empty() && (is_shell_name(n) || is_python_name(n) || n == "source" || n == "." || script_interpreter) &&
+      a.size() > 1) {
     for (std::size_t k = 1; k < a.size(); ++k) {
       if (!a[k].empty() && a[k][0] == '-') continue;
       runs_download = runs_download || downloaded(a[k]);
       break;
     }
   }
-  if (n == "chmod" && a.size() > 2 && (a[1].find('x') != std::string::npos || a[1].find('7') != std::string::npos ||
-                                       a[1].find('5') != std::string::npos)) {
+  if (!downloaded_.empty() && n == "chmod" && a.size() > 2 &&
+      (a[1].find('x') != std::string::npos || a[1].find('7') != std::string::npos || a[1].find('5') != std::string::npos)) {
     for (std::size_t k = 2; k < a.size(); ++k) runs_download = runs_download || downloaded(a[k]);
   }
   if (runs_download) fact("downloaded-file-executed " + a.back(), c.offset, f);
 
-  // Code that runs code: follow it into a new layer.
+  follow_code(c, ec, f, vars);
+}
+
+// Code that runs code: follow it into a new layer.
+void Scanner::follow_code(const Command& c, const EffectiveCommand& ec, const Frame& f, VarMap& vars) {
+  const std::string& n = ec.name;
+  const auto& a = ec.argv;
+  ScriptLang lang;
+  const bool script = script_lang_of(n, lang);
   if (is_shell_name(n) || n == "su" || n == "runuser") {
-    if (const std::string* script = dash_c_arg(a)) scan_shell(*script, f.child(c.offset, true, n + " -c"), vars);
+    if (const std::string* s = dash_c_arg(a)) scan_shell(*s, child(f, c.offset, true, n + " -c"), vars);
   } else if (n == "eval" && a.size() > 1) {
-    scan_shell(join_from(a, 1), f.child(c.offset, true, "eval"), vars);
+    scan_shell(join_from(a, 1), child(f, c.offset, true, "eval"), vars);
   } else if (is_python_name(n)) {
     for (std::size_t k = 1; k + 1 < a.size(); ++k) {
-      if (a[k] == "-c") scan_python(a[k + 1], f.child(c.offset, true, "python -c"));
+      if (a[k] == "-c") scan_python(a[k + 1], child(f, c.offset, true, "python -c"));
     }
+  } else if (script) {
+    for (const std::string& code : inline_code(lang, a)) scan_script(lang, code, child(f, c.offset, true, n + " inline code"));
   } else if (n == "find") {
     for (std::size_t k = 1; k < a.size(); ++k) {
       if (a[k] != "-exec" && a[k] != "-execdir" && a[k] != "-ok" && a[k] != "-okdir") continue;
@@ -311,8 +475,10 @@ void Scanner::scan_command(std::string_view text, const Command& c, const Parsed
         sub.words.push_back(std::move(w));
       }
       if (!sub.words.empty()) {
-        charge(0, f.child(0, false, "find -exec"));
-        scan_command(text, sub, p, index, f, vars);
+        const Frame& xf = child(f, 0, false, "find -exec");
+        charge(0, xf);
+        const EffectiveCommand sec = effective_command(sub);
+        if (!sec.rendered.empty()) scan_command_words("", sub, sec, f, vars);
       }
       k = e;
     }
@@ -327,7 +493,7 @@ void Scanner::scan_command(std::string_view text, const Command& c, const Parsed
       static const std::string with_arg = "bcDEeFIiJLlmOopQRSWw";
       k += (a[k].size() == 2 && with_arg.find(a[k][1]) != std::string::npos) ? 2u : 1u;
     }
-    if (k + 1 < a.size()) scan_shell(join_from(a, k + 1), f.child(c.offset, true, "ssh remote command"), {});
+    if (k + 1 < a.size()) scan_shell(join_from(a, k + 1), child(f, c.offset, true, "ssh remote command"), {});
   }
 
   for (const Redirect& r : c.redirects) {
@@ -336,48 +502,19 @@ void Scanner::scan_command(std::string_view text, const Command& c, const Parsed
     if (!heredoc && !herestring) continue;
     const std::string& body = heredoc ? r.body : r.target;
     if (body.empty()) continue;
-    const Frame hf = f.child(r.offset, true, heredoc ? "here-doc" : "here-string");
+    const Frame& hf = child(f, r.offset, true, heredoc ? "here-doc" : "here-string");
     if (is_shell_name(n) || n == "su") {
       scan_shell(body, hf, vars);
     } else if (is_python_name(n)) {
       scan_python(body, hf);
+    } else if (script && lang != ScriptLang::Awk) {
+      scan_script(lang, body, hf);
     } else if (n == "rev") {
       std::string s = body;
       std::reverse(s.begin(), s.end());
-      scan_layer(s, f.child(r.offset, true, "reversed string"));
+      scan_layer(s, child(f, r.offset, true, "reversed string"));
     } else if (heredoc) {
-      scan_layer(body, hf);  // content written by cat/tee: a script or config dropped on disk
-    }
-  }
-
-  // echo/printf output that is executed (piped into an interpreter) or written to a file.
-  if ((n == "echo" || n == "printf") && a.size() > 1) {
-    const Command* next = index + 1 < p.commands.size() && p.commands[index + 1].piped_in &&
-                                  p.commands[index + 1].pipeline == c.pipeline
-                              ? &p.commands[index + 1]
-                              : nullptr;
-    const std::string printed = printed_text(ec);
-    bool written = false;
-    for (const Redirect& r : c.redirects) written = written || r.op.find('>') != std::string::npos;
-    if (next != nullptr) {
-      const EffectiveCommand nx = effective_command(*next);
-      if (executes_stdin(nx)) {
-        const Frame pf = f.child(c.offset, true, "piped into " + nx.name);
-        if (is_python_name(nx.name)) {
-          scan_python(printed, pf);
-        } else {
-          scan_shell(printed, pf, vars);
-        }
-      } else if (nx.name == "rev") {
-        std::string s = printed;
-        std::reverse(s.begin(), s.end());
-        scan_layer(s, f.child(c.offset, true, "reversed string"));
-      } else if (nx.name == "tee") {
-        written = true;
-      }
-    }
-    if (written && printed.find(' ') != std::string::npos) {
-      scan_layer(printed, f.child(c.offset, true, "text written to a file"));
+      scan_written(body, written_path(c, ec), hf);  // content written by cat/tee: a script or config dropped on disk
     }
   }
 }

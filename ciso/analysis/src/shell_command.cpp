@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <string_view>
+#include <unordered_set>
 
 namespace nonaxis::ciso::detail {
 namespace {
@@ -32,7 +34,7 @@ std::string basename_of(const std::string& path) {
 }
 
 bool is_shell_name(const std::string& n) {
-  static const std::set<std::string> k = {"sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "fish", "tcsh", "csh"};
+  static const std::unordered_set<std::string_view> k = {"sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "fish", "tcsh", "csh"};
   return k.count(n) != 0;
 }
 
@@ -46,8 +48,13 @@ EffectiveCommand effective_command(const std::vector<std::string>& words, const 
   const std::vector<std::string>& a = words;
   std::size_t i = 0;
   // Bounded: each pass consumes at least one word.
+  static const std::unordered_set<std::string_view> kWrappers = {
+      "sudo", "doas", "pkexec", "run0", "env", "nohup", "time", "exec", "builtin", "setsid", "unbuffer", "torsocks",
+      "proxychains", "proxychains4", "stdbuf", "chronic", "command", "nice", "ionice", "chrt", "timeout", "xargs", "busybox"};
   while (i < a.size()) {
-    const std::string n = basename_of(a[i]);
+    const std::string_view w = a[i];
+    const std::string_view n = w.substr(w.find_last_of('/') == std::string_view::npos ? 0 : w.find_last_of('/') + 1);
+    if (kWrappers.count(n) == 0) break;
     if (n == "sudo") {
       ec.elevation = "sudo";
       i = skip_options(a, i + 1, {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group"});

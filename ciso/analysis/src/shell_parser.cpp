@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <string_view>
+#include <unordered_set>
 
 namespace nonaxis::ciso::detail {
 namespace {
@@ -189,9 +191,12 @@ class Lexer {
     return s_.size();
   }
 
+  // `splittable` stays empty until an unquoted expansion contributes text (the rare case), so
+  // ordinary words cost no second allocation.
   void append(Word& w, std::vector<bool>& splittable, std::string_view text, bool split) {
+    if (split && splittable.empty()) splittable.assign(w.text.size(), false);
     w.text.append(text);
-    splittable.insert(splittable.end(), text.size(), split);
+    if (!splittable.empty()) splittable.insert(splittable.end(), text.size(), split);
   }
 
   // $name, ${name}, $(..), $((..)), $'..' (outside double quotes), $"..".
@@ -417,9 +422,9 @@ class Lexer {
 };
 
 bool is_keyword(const std::string& w) {
-  static const char* const kw[] = {"if", "then", "elif", "else", "fi", "do", "done", "while", "until",
-                                   "{", "}", "!", "time", "esac", "coproc", "in"};
-  return std::any_of(std::begin(kw), std::end(kw), [&](const char* k) { return w == k; });
+  static const std::unordered_set<std::string_view> kw = {"if", "then", "elif", "else", "fi", "do", "done", "while",
+                                                          "until", "{", "}", "!", "time", "esac", "coproc", "in"};
+  return w.size() <= 6 && kw.count(w) != 0;
 }
 
 // `x=$(which python || which python3)` is the usual way to pick an interpreter; remember

@@ -1,13 +1,19 @@
 #include "text_position.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace nonaxis::ciso::detail {
 
 LineIndex::LineIndex(std::string_view text) : size_(text.size()) {
   starts_.push_back(0);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n') starts_.push_back(i + 1);
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (p != end) {
+    const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
+    if (nl == nullptr) break;
+    p = static_cast<const char*>(nl) + 1;
+    starts_.push_back(static_cast<std::size_t>(p - text.data()));
   }
 }
 

@@ -25,6 +25,7 @@ struct RuleInfo {
   std::string severity;  // low | medium | high | critical
   std::string description;
   std::vector<std::string> scopes;
+  std::string pattern;  // RE2 syntax, as written in the YAML
   std::vector<std::string> positive_examples;
   std::vector<std::string> negative_examples;
 };

@@ -1,5 +1,4 @@
-// Matching: one RE2::Set pass per (scope, document) finds candidates; only candidates run
-// their individual RE2 to locate the match and to apply `unless`. Both are linear-time.
+// Names of rule enums as they appear in YAML and in the assessment payload.
 #include "rule.hpp"
 
 namespace nonaxis::ciso::detail {
@@ -35,21 +34,6 @@ const char* to_string(Scope s) {
     case Scope::Fact: return "fact";
   }
   return "text";
-}
-
-void RuleSet::match(Scope scope, std::string_view doc, std::vector<RuleHit>& hits) const {
-  const ScopeIndex& idx = index[static_cast<std::size_t>(scope)];
-  if (!idx.set || doc.empty()) return;
-  const re2::StringPiece text(doc.data(), doc.size());
-  std::vector<int> matched;
-  if (!idx.set->Match(text, &matched)) return;
-  for (int m : matched) {
-    const Rule& rule = rules[idx.rule_of[static_cast<std::size_t>(m)]];
-    re2::StringPiece where;
-    if (!rule.pattern->Match(text, 0, text.size(), re2::RE2::UNANCHORED, &where, 1)) continue;
-    if (rule.unless && re2::RE2::PartialMatch(text, *rule.unless)) continue;
-    hits.push_back({&rule, static_cast<std::size_t>(where.data() - text.data())});
-  }
 }
 
 }  // namespace nonaxis::ciso::detail

@@ -1,12 +1,10 @@
 #include "service.hpp"
 
 #include "nonaxis/bus/envelope.hpp"
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include "nonaxis/bus/clock.hpp"
 #include "nonaxis/bus/log.hpp"
 #include "nonaxis/bus/metrics.hpp"
+#include "nonaxis/bus/queue_gauges.hpp"
 #include "nonaxis/bus/messages.hpp"
 #include "nonaxis/bus/queue_reader.hpp"
 
@@ -103,21 +101,10 @@ void Service::rescan() {
 // Requests still without an assessment after a rescan: those refused as invalid are
 // in the dead-letter count instead, so they are not counted here.
 void Service::update_queue_gauges() {
-  const auto now = std::chrono::system_clock::now();
-  std::size_t depth = 0;
-  auto oldest = now;
-  for (const auto& n : bus::list_names(requests_.fd())) {
+  bus::publish_queue_gauges(requests_.fd(), "pending-review", [this](const std::string& n) {
     const auto qn = bus::parse_queue_name(n);
-    if (!qn || qn->kind != bus::Kind::kRequest || done_.count(qn->id) != 0 || dead_.already_refused(requests_.dir(), n)) continue;
-    ++depth;
-    struct stat st {};
-    if (::fstatat(requests_.fd(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-      oldest = std::min(oldest, std::chrono::system_clock::time_point(std::chrono::seconds(st.st_mtim.tv_sec)));
-    }
-  }
-  auto& m = bus::Metrics::global();
-  m.set("nonaxis_queue_depth", {{"queue", "pending-review"}}, static_cast<double>(depth));
-  m.set("nonaxis_queue_oldest_age_seconds", {{"queue", "pending-review"}}, std::chrono::duration<double>(now - oldest).count());
+    return qn && qn->kind == bus::Kind::kRequest && done_.count(qn->id) == 0 && !dead_.already_refused(requests_.dir(), n);
+  });
 }
 
 int Service::run(const bus::StopSignal& stop, bus::HttpSurface* surface, bus::Heartbeat* heartbeat,

@@ -9,6 +9,7 @@
 #include "nonaxis/bus/log.hpp"
 #include "nonaxis/bus/messages.hpp"
 #include "nonaxis/bus/metrics.hpp"
+#include "nonaxis/bus/queue_gauges.hpp"
 #include "nonaxis/bus/queue_reader.hpp"
 
 namespace nonaxis::op {
@@ -72,21 +73,10 @@ void Service::count_decision(const std::string& name) {
 void Service::update_gauges() {
   bus::UniqueFd pending = bus::open_dir(layout_.pending_review());
   bus::UniqueFd decisions = bus::open_dir(layout_.decisions());
-  const auto now = std::chrono::system_clock::now();
-  std::size_t depth = 0;
-  auto oldest = now;
-  for (const auto& n : bus::list_names(pending.get())) {
+  bus::publish_queue_gauges(pending.get(), "pending-review", [&decisions](const std::string& n) {
     const auto qn = bus::parse_queue_name(n);
-    if (!qn || exists(decisions.get(), qn->id + ".json")) continue;
-    ++depth;
-    struct stat st {};
-    if (::fstatat(pending.get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-      oldest = std::min(oldest, std::chrono::system_clock::time_point(std::chrono::seconds(st.st_mtim.tv_sec)));
-    }
-  }
-  auto& m = Metrics::global();
-  m.set("nonaxis_queue_depth", {{"queue", "pending-review"}}, static_cast<double>(depth));
-  m.set("nonaxis_queue_oldest_age_seconds", {{"queue", "pending-review"}}, std::chrono::duration<double>(now - oldest).count());
+    return qn && !exists(decisions.get(), qn->id + ".json");
+  });
 }
 
 int Service::run(const bus::StopSignal& stop, bus::HttpSurface* surface, bus::Heartbeat* heartbeat, std::chrono::seconds drain_timeout) {

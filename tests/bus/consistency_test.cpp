@@ -6,18 +6,15 @@
 #include "nonaxis/bus/clock.hpp"
 #include "nonaxis/bus/consistency.hpp"
 #include "nonaxis/bus/state.hpp"
+#include "state_fixture.hpp"
 
 namespace nonaxis::bus {
 namespace {
 
 Json body() {
-  return Json::parse(R"({
-    "identity": {"agent_id": "a", "role": "r"},
-    "active_objectives": [{"id": "o1", "statement": "s", "status": "active"}],
-    "constraints": [{"id": "c1", "name": "Peace Mode", "active": true}],
-    "known_systems": [], "approved_skills": [],
-    "open_tasks": [{"id": "t1", "title": "x", "status": "pending", "blocking": ["o1"]}],
-    "last_decisions": [{"decision_id": "d1", "timestamp": "2026-01-01T00:00:00Z"}]})");
+  Json b = testing::sample_state_body();
+  b["last_decisions"].push_back({{"decision_id", "d1"}, {"timestamp", "2026-01-01T00:00:00Z"}});
+  return b;
 }
 
 struct World {

@@ -4,18 +4,14 @@
 
 #include "nonaxis/bus/state.hpp"
 #include "nonaxis/bus/state_messages.hpp"
+#include "state_fixture.hpp"
 
 namespace nonaxis::bus {
 namespace {
 
 Json body() {
-  return Json::parse(R"({
-    "identity": {"agent_id": "a", "role": "r"},
-    "active_objectives": [{"id": "o1", "statement": "s", "status": "active"}],
-    "constraints": [{"id": "c1", "name": "Peace Mode", "active": true}],
-    "known_systems": [], "approved_skills": [],
-    "open_tasks": [{"id": "t1", "title": "x", "status": "pending", "blocking": ["o1"]}],
-    "last_decisions": []})");
+  Json b = testing::sample_state_body();
+  return b;
 }
 
 TEST(StateBody, AcceptsAValidBody) { EXPECT_EQ(check_state_body(body()), std::nullopt); }

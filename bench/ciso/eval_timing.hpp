@@ -17,6 +17,11 @@ struct SpeedReport {
   double p50_ms = 0;
   double p99_ms = 0;        // over requests whose content is under 16 KB
   double max_ms = 0;
+  // The same percentiles in this thread's CPU time: on a shared machine wall time also
+  // counts the time other processes held the core.
+  double cpu_p50_ms = 0;
+  double cpu_p99_ms = 0;
+  double first_ms = 0;      // the very first request, before the untimed warm-up pass (cold caches)
 };
 
 struct ShellcheckReport {
@@ -37,6 +42,8 @@ struct BulkReport {
   double memchr_mb_per_s = 0;   // baseline: counting lines with memchr over the same scripts
 };
 
+// One untimed pass first (RE2 builds its DFA states lazily, so a fresh process is slower;
+// that cold cost is reported as first_ms), then `repeats` timed passes.
 SpeedReport measure_analyzer(const Analyzer& a, const std::vector<Sample>& samples, int repeats);
 BulkReport measure_bulk(const Analyzer& a, const std::vector<Sample>& samples, std::size_t script_bytes, int repeats);
 ShellcheckReport measure_shellcheck(const std::vector<Sample>& samples);

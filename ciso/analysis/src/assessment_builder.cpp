@@ -33,9 +33,11 @@ const char* concern_severity(Severity s) {
 
 }  // namespace
 
+// Issue 4's bands. The default Arbiter policy approves only below 30 and escalates everything
+// else short of a reject, so "approve" at 30..49 would be a recommendation it never follows.
 const char* recommendation_for(int score) {
   if (score >= 90) return "reject";
-  if (score >= 50) return "escalate";
+  if (score >= 30) return "escalate";
   return "approve";
 }
 

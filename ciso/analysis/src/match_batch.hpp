@@ -1,11 +1,11 @@
 #pragma once
 // Every document of one request, matched together. The scanner appends each rendering it
 // makes (simple commands, pipelines, argv[0]s, layer texts, Python views, facts, the
-// operator context) to one buffer per scope, one document per line. One RE2::Set pass per
-// scope (over slices of whole documents) tells which rules can match anywhere; only those
-// rules are then searched, and each hit is confirmed on its own document with the rule's
-// single-document pattern and `unless`. Cost: a linear pass per scope per request plus work
-// proportional to what actually matched, instead of a set match per (scope, document).
+// operator context) to one buffer per scope, one document per line. Per slice of whole
+// documents, one pass of a literal set finds the literals the rules require (FilteredRE2
+// atoms); only rules whose literals are all there are searched in that slice, and each hit
+// is confirmed on its own document with the rule's single-document pattern and `unless`.
+// Cost: a literal pass per slice plus regex work only where a rule's literals occur.
 #include <array>
 #include <cstddef>
 #include <string>
@@ -38,7 +38,7 @@ class MatchBatch {
   bool empty() const { return count_ == 0; }
 
   // Finds every (rule, document) match, at most one per pair. Throws std::runtime_error when
-  // RE2 cannot complete the set pass (DFA out of memory): the analysis must then fail closed.
+  // RE2 cannot complete the literal pass (DFA out of memory): the analysis must then fail closed.
   std::vector<BatchHit> match(const RuleSet& rules) const;
 
   std::string_view text(Scope scope, std::size_t doc) const;

@@ -1,7 +1,8 @@
 #pragma once
 // A rule is data (profiles/ciso/*.yaml) compiled into RE2 patterns. Matching is linear-time:
-// one RE2::Set over every rule finds, in a single pass over all documents of a request
-// (match_batch.hpp), which rules can match at all; only those are then located.
+// a set of the literals each rule requires (RE2's FilteredRE2 atoms) finds, in one pass over
+// a slice of documents (match_batch.hpp), which rules can match there; only those are run.
+#include <re2/filtered_re2.h>
 #include <re2/re2.h>
 #include <re2/set.h>
 
@@ -55,12 +56,15 @@ struct Rule {
 
 struct RuleSet {
   std::vector<Rule> rules;
-  // Per scope, the `scan` patterns of the rules in that scope. Documents are separated by
-  // '\n' in a batch, so a multi-line `^`/`$` matches wherever the single-document pattern
-  // could: a set over-approximates, and each candidate is confirmed on its own document.
+  // Per scope, the prefilter of the rules in that scope. `filter` knows, for each rule, which
+  // literals (atoms) text must contain for the rule to match; `atoms` finds those literals
+  // (case-insensitively: FilteredRE2 lowercases them). A rule whose literals are absent from
+  // a slice of documents cannot match any document in it; the others are searched with their
+  // `scan` pattern and each hit is confirmed on its own document.
   struct ScopeSet {
-    std::unique_ptr<re2::RE2::Set> set;
-    std::vector<std::size_t> rule_of;  // set index -> rules index
+    std::unique_ptr<re2::FilteredRE2> filter;
+    std::unique_ptr<re2::RE2::Set> atoms;  // null when no rule of the scope has a usable literal
+    std::vector<std::size_t> rule_of;      // filter index -> rules index
   };
   std::array<ScopeSet, kScopeCount> by_scope;
 };

@@ -149,6 +149,39 @@ Rule parse_rule(const YAML::Node& n, const std::string& file) {
   return r;
 }
 
+// Two bytes keeps program names such as nc, su and rm as literals, so rules anchored on them
+// are filtered too (at three, 13 of 121 rules had no literal and ran on every slice); single
+// bytes would be present in nearly every slice and filter nothing.
+constexpr int kMinAtomLength = 2;
+
+void build_prefilter(RuleSet& set, Scope scope) {
+  auto& idx = set.by_scope[static_cast<std::size_t>(scope)];
+  idx.filter = std::make_unique<re2::FilteredRE2>(kMinAtomLength);
+  for (std::size_t i = 0; i < set.rules.size(); ++i) {
+    const Rule& r = set.rules[i];
+    if (std::find(r.scopes.begin(), r.scopes.end(), scope) == r.scopes.end()) continue;
+    int id = 0;
+    if (idx.filter->Add(r.pattern_text, re2_options(), &id) != re2::RE2::NoError) fail("rule " + r.id, "bad pattern");
+    idx.rule_of.push_back(i);
+  }
+  if (idx.rule_of.empty()) {
+    idx.filter.reset();
+    return;
+  }
+  std::vector<std::string> atoms;
+  idx.filter->Compile(&atoms);
+  if (atoms.empty()) return;
+  // Literal, case-insensitive: the atoms are lowercased, the text is not.
+  re2::RE2::Options o = re2_options();
+  o.set_literal(true);
+  o.set_case_sensitive(false);
+  idx.atoms = std::make_unique<re2::RE2::Set>(o, re2::RE2::UNANCHORED);
+  for (const std::string& a : atoms) {
+    if (idx.atoms->Add(a, nullptr) < 0) fail(to_string(scope), "bad literal '" + a + "'");
+  }
+  if (!idx.atoms->Compile()) fail(to_string(scope), "literal set does not fit the RE2 memory budget");
+}
+
 }  // namespace
 
 std::shared_ptr<const RuleSet> compile_rules(const std::vector<std::pair<std::string, std::string>>& files) {
@@ -175,22 +208,7 @@ std::shared_ptr<const RuleSet> compile_rules(const std::vector<std::pair<std::st
   }
   if (set->rules.empty()) throw std::runtime_error("CISO rules: no rules loaded");
 
-  for (std::size_t s = 0; s < kScopeCount; ++s) {
-    auto& idx = set->by_scope[s];
-    idx.set = std::make_unique<re2::RE2::Set>(re2_options(), re2::RE2::UNANCHORED);
-    for (std::size_t i = 0; i < set->rules.size(); ++i) {
-      const Rule& r = set->rules[i];
-      if (std::find(r.scopes.begin(), r.scopes.end(), static_cast<Scope>(s)) == r.scopes.end()) continue;
-      std::string err;
-      if (idx.set->Add(multiline(r.pattern_text), &err) < 0) fail("rule " + r.id, "bad pattern: " + err);
-      idx.rule_of.push_back(i);
-    }
-    if (idx.rule_of.empty()) {
-      idx.set.reset();
-    } else if (!idx.set->Compile()) {
-      fail(to_string(static_cast<Scope>(s)), "pattern set does not fit the RE2 memory budget");
-    }
-  }
+  for (std::size_t s = 0; s < kScopeCount; ++s) build_prefilter(*set, static_cast<Scope>(s));
   return set;
 }
 

@@ -60,21 +60,7 @@ CanarySet::CanarySet(const std::string& workspace, unsigned uid, unsigned gid)
   }
 }
 
-CanarySet::~CanarySet() {
-  if (!inotify_.valid()) return;
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    // Keep nothing but the inotify descriptor, so no pipe of the caller stays open.
-    const int keep = inotify_.get();
-    if (keep > 0) ::close_range(0, static_cast<unsigned>(keep) - 1, 0);
-    ::close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
-    ::close(keep);
-    ::_exit(0);
-  }
-  // If fork failed, close here and pay the wait. The child is reaped by init after
-  // our exit, or by the next waitpid(-1) of a long-lived caller.
-  inotify_.reset();
-}
+CanarySet::~CanarySet() = default;
 
 void CanarySet::drain() {
   alignas(inotify_event) std::array<char, 4096> buf{};

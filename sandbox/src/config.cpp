@@ -28,6 +28,7 @@ SandboxConfig config_from_env() {
   // should use one no host daemon shares.
   if (const char* v = env("NONAXIS_SANDBOX_UID")) c.sandbox_uid = static_cast<std::uint32_t>(std::strtoul(v, nullptr, 10));
   if (const char* v = env("NONAXIS_SANDBOX_GID")) c.sandbox_gid = static_cast<std::uint32_t>(std::strtoul(v, nullptr, 10));
+  if (const char* v = env("NONAXIS_SANDBOX_NETNS_POOL")) c.netns_pool_size = std::strtoul(v, nullptr, 10);
   return c;
 }
 

@@ -35,7 +35,7 @@ SealedContent seal_content_fd(int src, std::size_t max_bytes, const std::string&
   SealedContent out;
   out.memfd.reset(fd);
   bus::Sha256 hasher;
-  std::array<char, 64 * 1024> buf{};
+  std::array<char, 64 * 1024> buf;  // filled by read(); zeroing it would only cost
   std::size_t total = 0;
   std::string head;
   for (;;) {

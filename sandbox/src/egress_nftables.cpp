@@ -145,6 +145,20 @@ std::vector<RulePtr> build_rules(const EgressPlan& plan) {
     meta_cmp(lo.get(), outbound ? NFT_META_OIF : NFT_META_IIF, &lo_index, 4);
     counter_verdict(lo.get(), NF_ACCEPT);
     rules.push_back(std::move(lo));
+    // IPv6 neighbour discovery (solicitation 135, advertisement 136) with the uplink:
+    // without it no IPv6 packet, allowed or not, ever leaves. ARP, its IPv4
+    // counterpart, does not pass the inet hooks at all. ND is link-local (hop limit
+    // 255, never forwarded), so it reaches only the uplink namespace's veth end.
+    for (const std::uint8_t type : {std::uint8_t{135}, std::uint8_t{136}}) {
+      RulePtr nd = new_rule(chain, std::string("ipv6 neighbour discovery ") + (type == 135 ? "solicit" : "advert") + dir);
+      const std::uint8_t fam = NFPROTO_IPV6;
+      const std::uint8_t icmpv6 = IPPROTO_ICMPV6;
+      meta_cmp(nd.get(), NFT_META_NFPROTO, &fam, 1);
+      meta_cmp(nd.get(), NFT_META_L4PROTO, &icmpv6, 1);
+      payload_cmp(nd.get(), NFT_PAYLOAD_TRANSPORT_HEADER, 0, &type, 1);
+      counter_verdict(nd.get(), NF_ACCEPT);
+      rules.push_back(std::move(nd));
+    }
     for (const auto& h : plan.hosts) {
       for (const auto& a : h.ipv4) add_host_rules(rules, chain, outbound, a, h.port, h.name + " " + a);
       for (const auto& a : h.ipv6) add_host_rules(rules, chain, outbound, a, h.port, h.name + " " + a);
@@ -185,7 +199,9 @@ std::string send_and_ack(mnl_socket* nl, const void* buf, std::size_t len, int a
 std::string install_egress_table(int netns_fd, const EgressPlan& plan) {
   return in_netns(netns_fd, [&]() -> std::string {
     std::vector<RulePtr> rules = build_rules(plan);
-    std::vector<char> buf(std::size_t{1} << 20);
+    // Sized for the batch (a rule message is well under 1 KiB): zeroing a fixed 1 MiB
+    // buffer cost more page faults than building the whole table.
+    std::vector<char> buf(std::size_t{16384} + rules.size() * 1024);
     mnl_nlmsg_batch* batch = mnl_nlmsg_batch_start(buf.data(), buf.size());
     std::uint32_t seq = 1;
     int acks = 0;

@@ -1,12 +1,14 @@
 #include "nonaxis/sandbox/fs_view.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <climits>
@@ -37,7 +39,7 @@ bool copy_small_file(const std::string& src, const std::string& dst) {
   if (in < 0) return true;
   const int out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
   bool ok = out >= 0;
-  std::array<char, 65536> buf{};
+  std::array<char, 65536> buf;  // filled by read()
   while (ok) {
     const ssize_t n = ::read(in, buf.data(), buf.size());
     if (n <= 0) break;
@@ -95,6 +97,57 @@ bool mirror(const std::string& src, const std::string& dst) {
     if (!write_text(dst, "")) return false;
   }
   return bind(src, dst, true, 0);
+}
+
+// Creates the missing directories of `path` beneath the view root `r`, and the final
+// entry itself (directory or empty file) if the view has none yet.
+bool make_mount_point(const std::string& r, const std::string& path, bool is_dir) {
+  std::size_t pos = 1;
+  while (pos <= path.size()) {
+    const std::size_t end = std::min(path.find('/', pos), path.size());
+    const std::string at = r + path.substr(0, end);
+    const bool last = end == path.size();
+    struct stat st {};
+    if (::lstat(at.c_str(), &st) != 0) {
+      if (last && !is_dir) {
+        if (!write_text(at, "")) return false;
+      } else if (::mkdir(at.c_str(), 0755) != 0) {
+        return false;
+      }
+    } else if (S_ISLNK(st.st_mode)) {
+      errno = ELOOP;  // never build a grant through a symlink of the view
+      return false;
+    }
+    pos = end + 1;
+  }
+  return true;
+}
+
+// A token's allowed path: opened in this (copied) mount namespace without following
+// any symlink, checked to still be what the supervisor approved, and bound from that
+// descriptor, so a path swapped on the host after the check cannot redirect the mount.
+const char* bind_grant(const std::string& r, const PathGrant& g) {
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  const int fd = static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, g.path.c_str(), &how, sizeof how));
+  if (fd < 0) return "open-allowed-path";
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || (g.is_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))) {
+    ::close(fd);
+    errno = ESTALE;
+    return "allowed-path-changed";
+  }
+  const char* step = nullptr;
+  if (!make_mount_point(r, g.path, g.is_dir)) {
+    step = "mount-point-allowed-path";
+  } else if (!bind("/proc/self/fd/" + std::to_string(fd), r + g.path, !g.writable, MS_NOEXEC)) {
+    step = "bind-allowed-path";
+  }
+  const int err = errno;
+  ::close(fd);
+  errno = err;
+  return step;
 }
 
 }  // namespace
@@ -160,6 +213,9 @@ const char* build_fs_view(const FsViewSpec& s) {
   // The workspace is writable but not executable: only the approved, hashed content runs.
   if (::mkdir((r + "/work").c_str(), 0700) != 0) return "mkdir-work";
   if (!bind(s.workspace, r + "/work", false, MS_NOEXEC)) return "bind-work";
+  for (const auto& g : s.grants) {
+    if (const char* step = bind_grant(r, g); step != nullptr) return step;
+  }
 
   // pivot_root with new and old root on the same directory, then detach the old one:
   // afterwards no path leads back to the host root.

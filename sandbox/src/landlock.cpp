@@ -73,7 +73,7 @@ int landlock_abi_version() {
   return v < 0 ? 0 : static_cast<int>(v);
 }
 
-int apply_landlock(int abi, int* abi_used) {
+int apply_landlock(int abi, int* abi_used, const LandlockGrant* grants, std::size_t n_grants) {
   if (abi <= 0) return -ENOSYS;
   const std::uint64_t handled = handled_for(abi);
   RulesetAttr attr{handled, 0, 0};
@@ -104,6 +104,16 @@ int apply_landlock(int abi, int* abi_used) {
   // The workspace and /tmp: read-write, but nothing written there can be executed.
   if (rc == 0) rc = add_path(ruleset, "/work", kWriteNoExec, handled);
   if (rc == 0) rc = add_path(ruleset, "/tmp", kWriteNoExec, handled);
+  // A token's allowed_paths: read-only or read-write, never executable. A rule on a
+  // regular file may carry file rights only.
+  constexpr std::uint64_t kFileRights = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+                                        LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE;
+  for (std::size_t i = 0; rc == 0 && i < n_grants; ++i) {
+    std::uint64_t access = grants[i].writable ? kWriteNoExec : (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR);
+    if (!grants[i].is_dir) access &= kFileRights;
+    rc = add_path(ruleset, grants[i].path, access, handled);
+    if (rc == 0 && ::access(grants[i].path, F_OK) != 0) rc = -ENOENT;  // a grant must exist in the view
+  }
   if (rc == 0 && ::syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) rc = -errno;
   ::close(ruleset);
   if (rc == 0 && abi_used != nullptr) *abi_used = abi;

@@ -8,16 +8,19 @@
 #include <grp.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <system_error>
 
 #include "nonaxis/sandbox/child_error.hpp"
@@ -44,6 +47,56 @@ Pipe make_pipe() {
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
+// The child's report channel: a socket, so that the seccomp listener descriptor can
+// travel on it (SCM_RIGHTS); SEQPACKET keeps each fixed-size message whole, and the
+// reader still sees EOF when the child's end closes at exec.
+Pipe make_report_channel() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
+    throw std::system_error(errno, std::generic_category(), "socketpair");
+  }
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+// Child side: sends `m` with descriptor `fd` attached. Async-signal-safe.
+bool send_with_fd(int sock, const ChildMessage& m, int fd) {
+  iovec iov{const_cast<ChildMessage*>(&m), sizeof m};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  return ::sendmsg(sock, &mh, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof m);
+}
+
+// Supervisor side: one message, and the descriptor attached to it if any (CLOEXEC).
+ssize_t recv_message(int sock, ChildMessage& m, UniqueFd& fd_out) {
+  iovec iov{&m, sizeof m};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  ssize_t n = 0;
+  while ((n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); n > 0 && c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+      int fd = -1;
+      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      fd_out.reset(fd);
+    }
+  }
+  return n;
+}
+
 // Everything the child needs, prepared before clone so the child allocates little.
 struct ChildPlan {
   FsViewSpec fs;
@@ -55,9 +108,19 @@ struct ChildPlan {
   bool keep_content_open = false;  // scripts: the interpreter reopens /dev/fd/3
   RlimitPlan rlimits{};
   const std::vector<sock_filter>* seccomp = nullptr;
+  bool seccomp_notify = false;  // hand the listener to the supervisor before exec
+  bool pooled_netns = false;    // inherited a pre-created network namespace
   MacChoice mac;
+  std::vector<LandlockGrant> landlock_grants;  // points into fs.grants
   int sync_r = -1, report_w = -1, out_w = -1, err_w = -1, content = -1;
 };
+
+// Async-signal-safe (vDSO): microseconds since `since_us`, for the phase report.
+std::uint64_t now_us() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000U + static_cast<std::uint64_t>(ts.tv_nsec) / 1000U;
+}
 
 [[noreturn]] void child_fail(int report, const char* step, int err) {
   const ChildMessage m = child_error(step, err);
@@ -82,11 +145,21 @@ struct ChildPlan {
   if (::setgroups(0, nullptr) != 0) child_fail(report, "setgroups", errno);
   if (::setresuid(0, 0, 0) != 0) child_fail(report, "setresuid", errno);
   if (::sethostname("nonaxis-sandbox", 15) != 0) child_fail(report, "sethostname", errno);
+  const std::uint64_t fs_start = now_us();
   if (const char* step = build_fs_view(p.fs); step != nullptr) child_fail(report, step, errno);
   layers |= kLayerFsView;
+  const std::uint64_t fs_us = now_us() - fs_start;
   if (::read(p.sync_r, &go, 1) != 1 || go != 'g') ::_exit(code(Refusal::kConfinementFailed));
+  const std::uint64_t confine_start = now_us();
   ::close(p.sync_r);
-  if (const int rc = bring_up_loopback(); rc != 0) child_fail(report, "loopback-up", -rc);
+  if (p.pooled_netns) {
+    // A pre-created namespace belongs to the host's user namespace: we may not
+    // configure it (nor may the content), and its loopback was brought up when it
+    // was made. Reported only if it really is up.
+    if (!loopback_is_up()) child_fail(report, "loopback-not-up", ENETDOWN);
+  } else if (const int rc = bring_up_loopback(); rc != 0) {
+    child_fail(report, "loopback-up", -rc);
+  }
   layers |= kLayerLoopbackUp;
   if (p.mac.kind == MacKind::kAppArmor) {
     if (const int rc = apparmor_change_onexec(p.mac.apparmor_profile.c_str()); rc != 0) {
@@ -123,20 +196,34 @@ struct ChildPlan {
   layers |= kLayerNoNewPrivs;
   int landlock_abi = 0;
   if (p.mac.kind == MacKind::kLandlock) {
-    if (const int rc = apply_landlock(p.mac.landlock_abi, &landlock_abi); rc != 0) {
+    if (const int rc = apply_landlock(p.mac.landlock_abi, &landlock_abi, p.landlock_grants.data(), p.landlock_grants.size());
+        rc != 0) {
       child_fail(kReportFd, "landlock", -rc);
     }
     layers |= kLayerLandlock;
   } else if (p.mac.kind == MacKind::kAppArmor) {
     layers |= kLayerAppArmor;
   }
-  if (const int rc = install_seccomp(*p.seccomp); rc != 0) child_fail(kReportFd, "seccomp", -rc);
+  int listener = -1;
+  if (const int rc = install_seccomp(*p.seccomp, p.seccomp_notify ? &listener : nullptr); rc != 0) {
+    child_fail(kReportFd, "seccomp", -rc);
+  }
   layers |= kLayerSeccomp;
+  if (p.seccomp_notify) {
+    // The listener must not survive into the content: with it, the content could
+    // answer its own denied calls. It goes to the supervisor and is closed here.
+    ChildMessage lm;
+    lm.kind = kMsgListener;
+    if (!send_with_fd(kReportFd, lm, listener)) child_fail(kReportFd, "send-seccomp-listener", errno);
+    ::close(listener);
+  }
 
   ChildMessage m;
   m.kind = kMsgLayers;
   m.layers = layers;
   m.landlock_abi = landlock_abi;
+  m.fs_view_us = static_cast<std::uint32_t>(fs_us);
+  m.confine_us = static_cast<std::uint32_t>(now_us() - confine_start);
   (void)!::write(kReportFd, &m, sizeof m);
   if (p.run_with_shell) {
     ::execve("/bin/sh", p.argv.data(), p.envp.data());
@@ -173,13 +260,52 @@ void append_capped(StreamCapture& s, const char* data, std::size_t n, std::size_
 
 // Reads what is available; returns false at EOF.
 bool pump(int fd, StreamCapture& s, std::size_t cap) {
-  std::array<char, 16384> buf{};
+  std::array<char, 16384> buf;  // filled by read()
   const ssize_t n = ::read(fd, buf.data(), buf.size());
   if (n > 0) {
     append_capped(s, buf.data(), static_cast<std::size_t>(n), cap);
     return true;
   }
   return n < 0 && (errno == EINTR || errno == EAGAIN);
+}
+
+// One forked process, left behind when the launch returns, that (1) holds the last
+// reference to the canaries' inotify descriptor, whose final close waits out an SRCU
+// grace period (about 12 ms), and (2) runs `task` (refilling the netns pool). The
+// gate pipe makes sure the helper's close is the last one: it waits for EOF, which
+// comes only after this process has closed its own copy. It keeps no other
+// descriptor, so the caller's output pipes reach EOF when the caller exits.
+void spawn_post_run_helper(int inotify_fd, int keep_fd, const std::function<void()>& task) {
+  int gate[2] = {-1, -1};
+  if (::pipe2(gate, O_CLOEXEC) != 0) gate[0] = gate[1] = -1;
+  const pid_t pid = gate[0] >= 0 ? ::fork() : -1;
+  if (pid == 0) {
+    int keep[3] = {inotify_fd, keep_fd, gate[0]};
+    std::sort(std::begin(keep), std::end(keep));
+    unsigned from = 0;
+    for (const int k : keep) {
+      if (k < 0) continue;
+      if (static_cast<unsigned>(k) > from) ::close_range(from, static_cast<unsigned>(k) - 1, 0);
+      from = static_cast<unsigned>(k) + 1;
+    }
+    ::close_range(from, ~0U, 0);
+    ::setsid();
+    char c = 0;
+    while (::read(gate[0], &c, 1) < 0 && errno == EINTR) {
+    }
+    ::close(inotify_fd);
+    if (task) {
+      try {
+        task();
+      } catch (...) {
+      }
+    }
+    ::_exit(0);
+  }
+  // Without a helper, this close is the last one and pays the wait itself.
+  if (inotify_fd >= 0) ::close(inotify_fd);
+  if (gate[1] >= 0) ::close(gate[1]);
+  if (gate[0] >= 0) ::close(gate[0]);
 }
 
 }  // namespace
@@ -252,8 +378,12 @@ LaunchResult launch_and_supervise(const LaunchRequest& req) {
   plan.fs.etc_hosts = req.etc_hosts;
   plan.fs.etc_resolv = req.etc_resolv;
   plan.fs.tmp_bytes = cfg.limits.tmpfs_bytes;
+  plan.fs.grants = req.path_grants;
+  for (const auto& g : plan.fs.grants) plan.landlock_grants.push_back({g.path.c_str(), g.writable, g.is_dir});
   plan.mac = req.mac;
   plan.seccomp = &req.seccomp->program;
+  plan.seccomp_notify = req.seccomp->mode == DenyMode::kNotify;
+  plan.pooled_netns = req.pooled_netns >= 0;
   const auto duration_s = std::chrono::duration_cast<std::chrono::seconds>(req.max_duration).count() + 1;
   plan.rlimits = RlimitPlan{std::min<std::uint64_t>(cfg.limits.cpu_seconds, static_cast<std::uint64_t>(duration_s)),
                             cfg.limits.address_space_bytes, cfg.limits.file_size_bytes, cfg.limits.processes,
@@ -276,7 +406,7 @@ LaunchResult launch_and_supervise(const LaunchRequest& req) {
   Pipe sync, report, out, err;
   try {
     sync = make_pipe();
-    report = make_pipe();
+    report = make_report_channel();
     out = make_pipe();
     err = make_pipe();
   } catch (const std::exception& e) {
@@ -297,10 +427,21 @@ LaunchResult launch_and_supervise(const LaunchRequest& req) {
   ::sigprocmask(SIG_BLOCK, &stop_set, &old_set);
   UniqueFd sigfd(::signalfd(-1, &stop_set, SFD_CLOEXEC | SFD_NONBLOCK));
 
+  // A pre-created namespace: the child inherits it from the thread that clones, so
+  // this thread enters it for the clone and returns to its own right after.
+  const bool pooled = req.pooled_netns >= 0;
+  UniqueFd own_netns;
+  if (pooled) {
+    own_netns.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (!own_netns.valid() || ::setns(req.pooled_netns, CLONE_NEWNET) != 0) {
+      ::sigprocmask(SIG_SETMASK, &old_set, nullptr);
+      return fail(Refusal::kConfinementFailed, std::string("enter pre-created netns: ") + std::strerror(errno));
+    }
+  }
   int pidfd_raw = -1;
   clone_args ca{};
-  ca.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET |
-             CLONE_NEWCGROUP | CLONE_PIDFD;
+  ca.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PIDFD |
+             (pooled ? 0ULL : static_cast<std::uint64_t>(CLONE_NEWNET));
   ca.pidfd = reinterpret_cast<std::uint64_t>(&pidfd_raw);
   ca.exit_signal = SIGCHLD;
   const auto start = Clock::now();
@@ -309,12 +450,19 @@ LaunchResult launch_and_supervise(const LaunchRequest& req) {
     ::sigprocmask(SIG_SETMASK, &old_set, nullptr);
     child_main(plan);
   }
+  const int clone_errno = errno;
+  if (pooled && ::setns(own_netns.get(), CLONE_NEWNET) != 0) {
+    // The supervisor must not go on inside the sandbox's network.
+    if (cpid > 0) ::kill(static_cast<pid_t>(cpid), SIGKILL);
+    std::abort();
+  }
   if (cpid < 0) {
     ::sigprocmask(SIG_SETMASK, &old_set, nullptr);
-    return fail(Refusal::kConfinementFailed, std::string("clone3: ") + std::strerror(errno));
+    return fail(Refusal::kConfinementFailed, std::string("clone3: ") + std::strerror(clone_errno));
   }
   const int pid = static_cast<int>(cpid);
   UniqueFd pidfd(pidfd_raw);
+  phase("clone");
   sync.r.reset();
   report.w.reset();
   out.w.reset();
@@ -333,7 +481,9 @@ LaunchResult launch_and_supervise(const LaunchRequest& req) {
     write_id_map(pid, "uid_map", cfg.sandbox_uid);
     write_id_map(pid, "gid_map", cfg.sandbox_gid);
     if (::write(sync.w.get(), "m", 1) != 1) throw std::system_error(errno, std::generic_category(), "release child");
-    netns.reset(::open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+    phase("id_maps");
+    netns.reset(pooled ? ::fcntl(req.pooled_netns, F_DUPFD_CLOEXEC, 0)
+                       : ::open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
     if (!netns.valid()) throw std::system_error(errno, std::generic_category(), "open child netns");
     if (req.setup_network) setup_error = req.setup_network(netns.get(), pid);
   } catch (const std::exception& e) {
@@ -345,20 +495,30 @@ LaunchResult launch_and_supervise(const LaunchRequest& req) {
     ::sigprocmask(SIG_SETMASK, &old_set, nullptr);
     return fail(Refusal::kConfinementFailed, setup_error);
   }
-  phase("clone_idmaps_nftables");
+  phase("network_setup");
   (void)!::write(sync.w.get(), "g", 1);
   sync.w.reset();
 
   // The layer report, then EOF (exec succeeded) or an error message.
+  // With DenyMode::kNotify, the seccomp listener arrives first.
   ChildMessage msg;
-  ssize_t n = 0;
-  while ((n = ::read(report.r.get(), &msg, sizeof msg)) < 0 && errno == EINTR) {
+  UniqueFd listener;
+  ssize_t n = recv_message(report.r.get(), msg, listener);
+  if (n == static_cast<ssize_t>(sizeof msg) && msg.kind == kMsgListener) {
+    if (!listener.valid()) n = -1;
+    if (n > 0) n = recv_message(report.r.get(), msg, listener);
+  }
+  if (plan.seccomp_notify && !listener.valid() && n > 0 && msg.kind == kMsgLayers) {
+    n = -1;  // a filter whose denials nobody answers would not be the reported layer
+    msg.kind = 0;
   }
   if (n == static_cast<ssize_t>(sizeof msg) && msg.kind == kMsgLayers) {
     res.layers = msg.layers;
     res.landlock_abi = msg.landlock_abi;
-    while ((n = ::read(report.r.get(), &msg, sizeof msg)) < 0 && errno == EINTR) {
-    }
+    res.phases_ms.emplace_back("child_fs_view (overlaps the network setup)", msg.fs_view_us / 1000.0);
+    res.phases_ms.emplace_back("child_confine_before_exec", msg.confine_us / 1000.0);
+    UniqueFd ignored;
+    n = recv_message(report.r.get(), msg, ignored);
   }
   if (n != 0) {
     const bool is_exec = n == static_cast<ssize_t>(sizeof msg) && std::strcmp(msg.step, "exec") == 0;
@@ -371,7 +531,7 @@ LaunchResult launch_and_supervise(const LaunchRequest& req) {
     return fail(is_exec ? Refusal::kExecFailed : Refusal::kConfinementFailed, detail);
   }
 
-  phase("child_confinement_setup");
+  phase("until_exec");
   if (req.on_running) {
     if (std::string e = req.on_running(netns.get()); !e.empty()) {
       kill_child();
@@ -381,19 +541,21 @@ LaunchResult launch_and_supervise(const LaunchRequest& req) {
     }
   }
 
-  // Supervision loop: output, canaries, stop signals, deadline.
+  // Supervision loop: output, canaries, stop signals, seccomp denials, deadline.
+  SeccompDenials denials(req.seccomp->deny_errno);
   const auto deadline = start + req.max_duration;
   const std::size_t cap = cfg.limits.output_cap_bytes;
   bool out_open = true, err_open = true, exited = false;
   ::fcntl(out.r.get(), F_SETFL, O_NONBLOCK);
   ::fcntl(err.r.get(), F_SETFL, O_NONBLOCK);
   while (!exited || out_open || err_open) {
-    std::array<pollfd, 5> fds{};
+    std::array<pollfd, 6> fds{};
     fds[0] = {out_open ? out.r.get() : -1, POLLIN, 0};
     fds[1] = {err_open ? err.r.get() : -1, POLLIN, 0};
     fds[2] = {exited ? -1 : pidfd.get(), POLLIN, 0};
     fds[3] = {canaries->fd(), POLLIN, 0};
     fds[4] = {sigfd.valid() && !exited ? sigfd.get() : -1, POLLIN, 0};
+    fds[5] = {listener.valid() ? listener.get() : -1, POLLIN, 0};
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     const int timeout = exited ? 1000 : static_cast<int>(std::max<long long>(0, std::min<long long>(left, 1000)));
     const int pr = ::poll(fds.data(), fds.size(), timeout);
@@ -406,6 +568,11 @@ LaunchResult launch_and_supervise(const LaunchRequest& req) {
       (void)!::read(sigfd.get(), &si, sizeof si);
       res.stopped = true;
       kill_child();
+    }
+    if ((fds[5].revents & POLLIN) != 0) {
+      if (!denials.answer_one(listener.get())) listener.reset();
+    } else if ((fds[5].revents & (POLLHUP | POLLERR)) != 0) {
+      listener.reset();  // every process under the filter is gone
     }
     if ((fds[2].revents & POLLIN) != 0) exited = true;
     if (!exited && Clock::now() >= deadline) {
@@ -420,9 +587,13 @@ LaunchResult launch_and_supervise(const LaunchRequest& req) {
   res.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
   canaries->drain();
   res.canary_touches = canaries->touches();
+  res.seccomp_denied = denials.entries();
+  res.seccomp_denied_other = denials.other();
   if (req.on_exit) req.on_exit(netns.get());
   ::sigprocmask(SIG_SETMASK, &old_set, nullptr);
   phase("read_counters");
+  spawn_post_run_helper(canaries->release_fd(), req.post_run_keep_fd, req.post_run_task);
+  phase("post_run_helper");
 
   if (WIFEXITED(status)) {
     res.exit_code = WEXITSTATUS(status);

@@ -1,9 +1,12 @@
 // nonaxis-sandbox: the only component besides the Arbiter that holds the token key.
 // Runs exactly the approved content under kernel confinement, or refuses.
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 
@@ -60,6 +63,18 @@ void add_config_flags(CLI::App* c, sb::SandboxConfig& cfg, std::string& state, s
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Launch latency: on first use OpenSSL 3 parses openssl.cnf, loads its error
+  // strings and registers every cipher and digest name (about 1.2 ms), and its
+  // default CTR-DRBG fetches AES just to produce a UUID (about 0.9 ms). The sandbox
+  // needs only SHA-256, HMAC-SHA-256 and random bytes: HASH-DRBG over SHA-256 (also
+  // SP 800-90A) reuses the digest already fetched. An explicit OPENSSL_CONF (e.g. a
+  // FIPS setup) is honoured, and then its DRBG choice too.
+  const char* openssl_conf = std::getenv("OPENSSL_CONF");
+  const bool default_conf = openssl_conf == nullptr || *openssl_conf == '\0';
+  OPENSSL_init_crypto((default_conf ? OPENSSL_INIT_NO_LOAD_CONFIG : 0) | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+                          OPENSSL_INIT_NO_ADD_ALL_DIGESTS | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS,
+                      nullptr);
+  if (default_conf) (void)RAND_set_DRBG_type(nullptr, "HASH-DRBG", nullptr, nullptr, "SHA256");
   // A child that dies during setup closes its end of the release pipe; the write to it
   // must fail with EPIPE, not kill the supervisor before it can report the refusal.
   ::signal(SIGPIPE, SIG_IGN);
@@ -99,6 +114,10 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check-profiles", "Compile the seccomp profile and report the MAC layer");
   check->add_option("--profiles", profiles, "Directory holding seccomp/ and apparmor/");
 
+  auto* maintain = app.add_subcommand(
+      "maintain", "Forget spent nonces of long-expired tokens; restore missing record copies (also runs after executions)");
+  maintain->add_option("--state-dir", state, "State directory (default $NONAXIS_SANDBOX_STATE_DIR)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -130,6 +149,10 @@ int main(int argc, char** argv) {
         std::cerr << "nonaxis-sandbox: " << err << "\n";
         return sb::code(sb::Refusal::kMacUnavailable);
       }
+      return 0;
+    }
+    if (*maintain) {
+      sb::maintain_state(req.config, true);
       return 0;
     }
     if (*check) {

@@ -64,4 +64,14 @@ int bring_up_loopback() {
   return rc == 0 ? 0 : -err;
 }
 
+bool loopback_is_up() {
+  const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return false;
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  const bool up = ::ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP) != 0;
+  ::close(s);
+  return up;
+}
+
 }  // namespace nonaxis::sandbox

@@ -2,11 +2,14 @@
 
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -100,7 +103,7 @@ void add_allow_except(scmp_filter_ctx ctx, int nr, const Json& spec) {
 
 }  // namespace
 
-CompiledSeccomp compile_seccomp_profile(const std::filesystem::path& path) {
+CompiledSeccomp compile_seccomp_profile(const std::filesystem::path& path, DenyMode mode) {
   Json p;
   try {
     p = Json::parse(read_untrusted_file(path, 1 << 20));
@@ -111,8 +114,15 @@ CompiledSeccomp compile_seccomp_profile(const std::filesystem::path& path) {
   try {
     out.name = p.at("name").get<std::string>();
     out.version = p.at("version").get<int>();
-    const std::uint32_t def = action_of(p, "default_action", "default_errno");
+    std::uint32_t def = action_of(p, "default_action", "default_errno");
     if (def == SCMP_ACT_ALLOW) throw SeccompPolicyError("default action must deny");
+    out.mode = mode;
+    if ((def & 0xffff0000U) == SCMP_ACT_ERRNO(0)) {
+      out.deny_errno = static_cast<int>(def & 0xffffU);
+    }
+    // Only the default denial is notified: explicit errno rules (clone3 -> ENOSYS)
+    // are compatibility answers, not refusals worth reporting.
+    if (mode == DenyMode::kNotify && def != SCMP_ACT_KILL_PROCESS) def = SCMP_ACT_NOTIFY;
     Ctx ctx(seccomp_init(def));
     if (!ctx) throw SeccompPolicyError("seccomp_init failed");
     const std::uint32_t badarch = action_of(p, "foreign_arch_action", "foreign_arch_errno");
@@ -182,15 +192,21 @@ CompiledSeccomp compile_seccomp_profile_cached(const std::filesystem::path& path
   } catch (const std::exception& e) {
     throw SeccompPolicyError("seccomp profile " + path.string() + ": " + e.what());
   }
-  // Cache entry: <sha256>.bpf holds the raw program, <sha256>.meta the summary.
-  const std::string key = bus::sha256_hex(bytes);
+  // Cache entry: <key>.bpf holds the raw program, <key>.meta the summary and the
+  // program's own SHA-256, checked on every read. The key covers the profile bytes
+  // and the compiler's settings, so any change to either compiles afresh.
+  const std::string key = bus::sha256_hex(bytes + "\nnonaxis-bpf-v2 notify libseccomp " + std::to_string(SCMP_VER_MAJOR) + "." +
+                                           std::to_string(SCMP_VER_MINOR) + "." + std::to_string(SCMP_VER_MICRO));
   const std::filesystem::path bpf_path = cache_dir / (key + ".bpf");
   const std::filesystem::path meta_path = cache_dir / (key + ".meta");
   try {
     const std::string raw = read_untrusted_file(bpf_path, 1 << 20);
     const Json meta = Json::parse(read_untrusted_file(meta_path, 4096));
-    if (!raw.empty() && raw.size() % sizeof(sock_filter) == 0 && meta.at("profile_sha256") == key) {
+    if (!raw.empty() && raw.size() % sizeof(sock_filter) == 0 && meta.at("profile_sha256") == key &&
+        meta.at("bpf_sha256") == bus::sha256_hex(raw)) {
       CompiledSeccomp out;
+      out.mode = DenyMode::kNotify;
+      out.deny_errno = meta.at("deny_errno").get<int>();
       out.name = meta.at("name").get<std::string>();
       out.version = meta.at("version").get<int>();
       out.allowed_syscalls = meta.at("allowed_syscalls").get<std::size_t>();
@@ -203,12 +219,14 @@ CompiledSeccomp compile_seccomp_profile_cached(const std::filesystem::path& path
     // Missing or unreadable cache: compile afresh below.
   }
   CompiledSeccomp out = compile_seccomp_profile(path);
-  const Json meta = {{"profile_sha256", key}, {"name", out.name}, {"version", out.version},
-                     {"allowed_syscalls", out.allowed_syscalls}, {"denied_by_name", out.denied_by_name}};
+  const std::string raw(reinterpret_cast<const char*>(out.program.data()), out.program.size() * sizeof(sock_filter));
+  const Json meta = {{"profile_sha256", key},           {"name", out.name},
+                     {"version", out.version},          {"allowed_syscalls", out.allowed_syscalls},
+                     {"denied_by_name", out.denied_by_name}, {"deny_errno", out.deny_errno},
+                     {"bpf_sha256", bus::sha256_hex(raw)}};
   try {
     ensure_directory(cache_dir, 0700);
-    write_file_durably(bpf_path, std::string_view(reinterpret_cast<const char*>(out.program.data()),
-                                                  out.program.size() * sizeof(sock_filter)));
+    write_file_durably(bpf_path, raw);
     write_file_durably(meta_path, meta.dump());
   } catch (const std::exception&) {
     // A cache that cannot be written only costs time.
@@ -216,12 +234,64 @@ CompiledSeccomp compile_seccomp_profile_cached(const std::filesystem::path& path
   return out;
 }
 
-int install_seccomp(const std::vector<sock_filter>& program) {
+int install_seccomp(const std::vector<sock_filter>& program, int* listener) {
   sock_fprog prog{};
   prog.len = static_cast<unsigned short>(program.size());
   prog.filter = const_cast<sock_filter*>(program.data());
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return -errno;
+  const unsigned flags = listener != nullptr ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0U;
+  const long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (rc < 0) return -errno;
+  if (listener != nullptr) *listener = static_cast<int>(rc);
   return 0;
+}
+
+SeccompDenials::SeccompDenials(int deny_errno) : deny_errno_(deny_errno) {
+  // The kernel's structures may be larger than this build's headers: size the
+  // buffers as the running kernel says.
+  seccomp_notif_sizes sizes{};
+  if (::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) sizes = {};
+  req_buf_.assign(std::max<std::size_t>(sizes.seccomp_notif, sizeof(seccomp_notif)), 0);
+  resp_buf_.assign(std::max<std::size_t>(sizes.seccomp_notif_resp, sizeof(seccomp_notif_resp)), 0);
+}
+
+bool SeccompDenials::answer_one(int listener) {
+  std::fill(req_buf_.begin(), req_buf_.end(), 0);  // RECV insists on a zeroed buffer
+  auto* req = reinterpret_cast<seccomp_notif*>(req_buf_.data());
+  if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
+    // ENOENT: the caller died before we read it. Anything else: the listener is done.
+    return errno == ENOENT || errno == EINTR;
+  }
+  std::fill(resp_buf_.begin(), resp_buf_.end(), 0);
+  auto* resp = reinterpret_cast<seccomp_notif_resp*>(resp_buf_.data());
+  resp->id = req->id;
+  resp->error = -deny_errno_;
+  resp->val = 0;
+  resp->flags = 0;  // never SECCOMP_USER_NOTIF_FLAG_CONTINUE: a denial stays a denial
+  (void)::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);  // ENOENT if it died meanwhile
+  ++total_;
+  const std::pair<std::uint32_t, int> key{req->data.arch, req->data.nr};
+  for (auto& [k, n] : seen_) {
+    if (k == key) {
+      ++n;
+      return true;
+    }
+  }
+  if (seen_.size() < kMaxDistinct) {
+    seen_.push_back({key, 1});
+  } else {
+    ++other_;
+  }
+  return true;
+}
+
+std::vector<SeccompDenials::Entry> SeccompDenials::entries() const {
+  std::vector<Entry> out;
+  for (const auto& [k, n] : seen_) {
+    char* name = seccomp_syscall_resolve_num_arch(k.first, k.second);
+    out.push_back({name != nullptr ? std::string(name) : "syscall_" + std::to_string(k.second), n});
+    std::free(name);
+  }
+  return out;
 }
 
 }  // namespace nonaxis::sandbox

@@ -18,7 +18,9 @@
 #include "nonaxis/sandbox/events.hpp"
 #include "nonaxis/sandbox/execution_record.hpp"
 #include "nonaxis/sandbox/launcher.hpp"
+#include "nonaxis/sandbox/netns_pool.hpp"
 #include "nonaxis/sandbox/nonce_store.hpp"
+#include "nonaxis/sandbox/path_grants.hpp"
 #include "nonaxis/sandbox/port_forward.hpp"
 #include "nonaxis/sandbox/untrusted_file.hpp"
 
@@ -62,7 +64,12 @@ MacChoice choose_mac(const SandboxConfig& c, std::string& refusal_detail) {
 }
 
 Json layers_json(const LaunchResult& r, const MacChoice& mac, const CompiledSeccomp& sc, const SandboxConfig& c,
-                 long long duration_s, bool egress_uplink) {
+                 long long duration_s, bool egress_uplink, const std::vector<PathGrant>& grants, bool pooled_netns) {
+  Json paths = Json::array();
+  for (const auto& g : grants) {
+    paths.push_back({{"path", g.path}, {"access", g.writable ? "read-write" : "read-only"},
+                     {"kind", g.is_dir ? "directory" : "file"}});
+  }
   Json mac_j = {{"kind", (r.layers & kLayerAppArmor) != 0   ? "apparmor"
                          : (r.layers & kLayerLandlock) != 0 ? "landlock"
                                                             : "none"}};
@@ -72,8 +79,9 @@ Json layers_json(const LaunchResult& r, const MacChoice& mac, const CompiledSecc
   return Json{{"active", layer_names(r.layers)},
               {"namespaces", {"user", "mount", "pid", "ipc", "uts", "net", "cgroup"}},
               {"filesystem", {{"root", "read-only minimal view"}, {"workspace", "/work (0700, fresh, noexec)"},
-                              {"tmp", "tmpfs"}}},
+                              {"tmp", "tmpfs"}, {"allowed_paths", paths}}},
               {"seccomp", {{"profile", sc.name}, {"version", sc.version}, {"allowed_syscalls", sc.allowed_syscalls},
+                           {"denials", sc.mode == DenyMode::kNotify ? "answered by the supervisor, recorded" : "in kernel"},
                            {"foreign_arch", "kill"}}},
               {"mac", mac_j},
               {"rlimits", {{"cpu_seconds", std::min<long long>(static_cast<long long>(c.limits.cpu_seconds), duration_s + 1)},
@@ -83,11 +91,26 @@ Json layers_json(const LaunchResult& r, const MacChoice& mac, const CompiledSecc
                            {"open_files", c.limits.open_files}}},
               {"timeout_seconds", duration_s},
               {"output_cap_bytes", c.limits.output_cap_bytes},
-              {"egress", {{"nftables", true}, {"uplink", egress_uplink}}},
+              {"egress", {{"nftables", true}, {"uplink", egress_uplink},
+                          {"net_namespace", pooled_netns ? "pre-created, single-use" : "created for this execution"}}},
               {"canaries", r.canary_names.size()}};
 }
 
 }  // namespace
+
+void maintain_state(const SandboxConfig& cfg, bool force) {
+  // After the record, off the path that decides whether content may run. Throttled:
+  // the directory scan runs at most once per interval across all sandboxes.
+  try {
+    NonceStore store(cfg.nonce_dir());
+    const auto now = system_clock::now();
+    const std::size_t removed = force ? store.prune(now, cfg.nonce_grace)
+                                      : store.prune_if_due(now, cfg.nonce_grace, cfg.maintenance_interval);
+    if (force || removed > 0) republish_missing_records(cfg.record_dir());
+  } catch (const std::exception&) {
+    // Maintenance is retried next time; a failure here never affects a run.
+  }
+}
 
 std::optional<std::string> resolve_runner_program(const std::string& program) {
   std::string candidate;
@@ -198,9 +221,28 @@ SessionOutcome run_session(const SessionRequest& req) {
   }
   lap("verify_token_and_load_seccomp");
   std::string mac_refusal;
-  const MacChoice mac = choose_mac(cfg, mac_refusal);
+  MacChoice mac = choose_mac(cfg, mac_refusal);
   if (!mac_refusal.empty()) return refuse(Refusal::kMacUnavailable, mac_refusal);
   if (mac.degraded) events->emit("sandbox.degraded", {{"detail", mac.detail}, {"token_id", token_id}});
+
+  // allowed_paths: checked here, then bound into the view and opened in the MAC layer.
+  std::vector<PathGrant> grants;
+  if (const std::string e = plan_path_grants(scope.allowed_paths, cfg.state_dir, grants); !e.empty()) {
+    return refuse(Refusal::kScopeNotAllowed, e);
+  }
+  if (!grants.empty() && mac.kind == MacKind::kAppArmor) {
+    // The fixed profile knows no host paths; a profile adding exactly these grants is
+    // generated and loaded once per distinct grant set.
+    std::string name;
+    const std::string text = apparmor_profile_for_grants(mac.apparmor_profile, grants, name);
+    if (!apparmor_profile_loaded(name)) {
+      if (const std::string e = load_apparmor_profile_text(cfg.apparmor_dir().string(), name, text, cfg.state_dir.string());
+          !e.empty() || !apparmor_profile_loaded(name)) {
+        return refuse(Refusal::kMacUnavailable, "AppArmor profile for allowed_paths could not be loaded: " + e);
+      }
+    }
+    mac.apparmor_profile = name;
+  }
 
   EgressPlan egress;
   if (req.mode == Mode::kRun) {
@@ -227,8 +269,12 @@ SessionOutcome run_session(const SessionRequest& req) {
   // Last gate: spend the nonce durably. After this the token can never run again.
   try {
     NonceStore store(cfg.nonce_dir());
-    if (store.spend(scope.nonce, scope.token_id, scope.expires_at, now) == SpendResult::kReplayed) {
-      return refuse(Refusal::kNonceReplayed, "token nonce was already used");
+    // The clock is read again: the expiry is re-checked under the store's lock, so a
+    // concurrent prune never forgets the nonce of a token that is still usable.
+    switch (store.spend(scope.nonce, scope.token_id, scope.expires_at, system_clock::now(), cfg.clock_skew)) {
+      case SpendResult::kSpent: break;
+      case SpendResult::kReplayed: return refuse(Refusal::kNonceReplayed, "token nonce was already used");
+      case SpendResult::kExpired: return refuse(Refusal::kTokenExpired, "token expired before its nonce was spent");
     }
   } catch (const std::exception& e) {
     return refuse(Refusal::kNonceLogFailed, std::string("spent-nonce log: ") + e.what());
@@ -244,6 +290,20 @@ SessionOutcome run_session(const SessionRequest& req) {
   }
   std::vector<RuleCounter> counters;
   UplinkLink link;
+  // A run that reaches no host gets a pre-created namespace with exactly the table it
+  // would otherwise get; the others (hosts, resolver, runners) get a new one.
+  const bool poolable = req.mode == Mode::kRun && egress.hosts.empty() && !egress.resolver && cfg.netns_pool_size > 0;
+  std::optional<NetnsPool> pool;
+  UniqueFd pooled_netns, pool_lock;
+  if (poolable) {
+    try {
+      pool.emplace(cfg.netns_pool_dir());
+      pooled_netns = pool->claim();
+      pool_lock = pool->try_lock();  // held by the post-run helper while it refills
+    } catch (const std::exception&) {
+      // No pool: a namespace is created at launch instead.
+    }
+  }
   LaunchRequest lr;
   lr.config = &cfg;
   lr.content = &content;
@@ -255,7 +315,25 @@ SessionOutcome run_session(const SessionRequest& req) {
   lr.max_duration = std::chrono::seconds(duration_s);
   lr.etc_hosts = pinned_etc_hosts(egress);
   lr.etc_resolv = resolv_conf(egress);
+  lr.path_grants = grants;
+  lr.pooled_netns = pooled_netns.valid() ? pooled_netns.get() : -1;
+  if (pool && pool_lock.valid()) {
+    lr.post_run_keep_fd = pool_lock.get();
+    lr.post_run_task = [&pool, size = cfg.netns_pool_size]() { pool->refill_with_lock_held(size); };
+  }
   lr.setup_network = [&](int netns_fd, int) -> std::string {
+    if (pooled_netns.valid()) {
+      // Pre-created: its table must be there, complete and untouched (no packet
+      // counted), or this namespace is not what the record will claim it is.
+      const auto pre = read_egress_counters(netns_fd);
+      bool v4 = false, v6 = false;
+      for (const auto& c : pre) {
+        if (c.packets != 0 || c.label.rfind("error", 0) == 0) return "pre-created netns is not pristine: " + c.label;
+        v4 = v4 || c.label == "refused ipv4 out";
+        v6 = v6 || c.label == "refused ipv6 out";
+      }
+      return v4 && v6 ? "" : "pre-created netns lacks its egress table";
+    }
     if (!egress.hosts.empty() || egress.resolver) {
       if (std::string e = attach_uplink(netns_fd, cfg.uplink_netns, link); !e.empty()) return e;
     }
@@ -295,6 +373,12 @@ SessionOutcome run_session(const SessionRequest& req) {
   }
   if (r.timed_out) violations.push_back({{"kind", "timeout"}, {"limit_seconds", duration_s}});
   if (r.term_signal == SIGSYS) violations.push_back({{"kind", "seccomp_kill"}});
+  for (const auto& d : r.seccomp_denied) {
+    violations.push_back({{"kind", "seccomp_denied"}, {"syscall", d.syscall}, {"count", d.count}});
+  }
+  if (r.seccomp_denied_other > 0) {
+    violations.push_back({{"kind", "seccomp_denied"}, {"syscall", "other"}, {"count", r.seccomp_denied_other}});
+  }
   if (r.term_signal == SIGXCPU) violations.push_back({{"kind", "rlimit_cpu"}});
   if (r.term_signal == SIGXFSZ) violations.push_back({{"kind", "rlimit_file_size"}});
   if (r.out.truncated()) violations.push_back({{"kind", "output_truncated"}, {"stream", "stdout"}});
@@ -328,7 +412,8 @@ SessionOutcome run_session(const SessionRequest& req) {
                 {"signal", r.term_signal},
                 {"timed_out", r.timed_out},
                 {"stopped", r.stopped}}},
-      {"layers", layers_json(r, mac, seccomp, cfg, duration_s, !link.host_ifname.empty())},
+      {"layers", layers_json(r, mac, seccomp, cfg, duration_s, !link.host_ifname.empty(), grants,
+                             pooled_netns.valid())},
       {"violations", violations},
       {"egress", {{"allowed_hosts", hosts_j},
                   {"resolver", egress.resolver ? Json(*egress.resolver) : Json(nullptr)},
@@ -366,6 +451,7 @@ SessionOutcome run_session(const SessionRequest& req) {
     out.stderr_data = std::move(r.err.data);
     return out;
   }
+  maintain_state(cfg);
   events->emit("sandbox.executed", {{"execution_id", exec_id},
                                     {"token_id", scope.token_id},
                                     {"exit_code", r.exit_code},

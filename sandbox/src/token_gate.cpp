@@ -73,13 +73,6 @@ GateOutcome check_token(const bus::Json& token, const bus::KeyRing& ring, Mode m
                                        : "an inference_runner token cannot be used with run";
     return out;
   }
-  // The sandbox cannot confine writes to host paths outside its workspace; a token
-  // that grants them is refused rather than silently narrowed.
-  if (!s.allowed_paths.empty()) {
-    out.refusal = Refusal::kScopeNotAllowed;
-    out.detail = "scope.allowed_paths is not supported by this sandbox";
-    return out;
-  }
   const std::string expected = "sha256:" + actual_content_sha256_hex;
   if (!bus::constant_time_equal(expected, s.content_hash)) {
     out.refusal = Refusal::kContentMismatch;

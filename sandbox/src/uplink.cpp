@@ -54,7 +54,8 @@ std::string link_up(const char* ifname) {
   return rtnl_request(nlh);
 }
 
-std::string add_addr(const char* ifname, const in_addr& a, unsigned char prefix) {
+template <class Addr>
+std::string add_addr(const char* ifname, const Addr& a, unsigned char prefix) {
   const unsigned idx = ::if_nametoindex(ifname);
   if (idx == 0) return std::string("no interface ") + ifname;
   std::vector<char> buf(static_cast<std::size_t>(MNL_SOCKET_BUFFER_SIZE));
@@ -62,21 +63,26 @@ std::string add_addr(const char* ifname, const in_addr& a, unsigned char prefix)
   nlh->nlmsg_type = RTM_NEWADDR;
   nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
   auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
-  ifa->ifa_family = AF_INET;
+  constexpr bool v6 = sizeof(Addr) == sizeof(in6_addr);
+  ifa->ifa_family = v6 ? AF_INET6 : AF_INET;
   ifa->ifa_prefixlen = prefix;
   ifa->ifa_index = idx;
+  // No duplicate address detection on a point-to-point veth we just made: otherwise
+  // the address stays "tentative" (unusable) for a second or more.
+  if (v6) ifa->ifa_flags = IFA_F_NODAD;
   mnl_attr_put(nlh, IFA_LOCAL, sizeof a, &a);
   mnl_attr_put(nlh, IFA_ADDRESS, sizeof a, &a);
   return rtnl_request(nlh);
 }
 
-std::string add_default_route(const in_addr& gw) {
+template <class Addr>
+std::string add_default_route(const Addr& gw) {
   std::vector<char> buf(static_cast<std::size_t>(MNL_SOCKET_BUFFER_SIZE));
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
   nlh->nlmsg_type = RTM_NEWROUTE;
   nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
   auto* rt = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
-  rt->rtm_family = AF_INET;
+  rt->rtm_family = sizeof(Addr) == sizeof(in6_addr) ? AF_INET6 : AF_INET;
   rt->rtm_table = RT_TABLE_MAIN;
   rt->rtm_protocol = RTPROT_BOOT;
   rt->rtm_scope = RT_SCOPE_UNIVERSE;
@@ -91,7 +97,7 @@ std::string attach_uplink(int netns_fd, const std::string& uplink, UplinkLink& o
   if (uplink.find('/') != std::string::npos || uplink.empty() || uplink[0] == '.') return "bad uplink namespace name";
   UniqueFd up(::open(("/run/netns/" + uplink).c_str(), O_RDONLY | O_CLOEXEC));
   if (!up.valid()) return "cannot open uplink namespace " + uplink;
-  const auto rnd = bus::random_bytes(3);
+  const auto rnd = bus::random_bytes(5);
   // A /31 in 169.254.0.0/16: link-local, never routed beyond the uplink namespace.
   const unsigned third = 1U + rnd[0] % 254U;
   const unsigned fourth = (rnd[1] & 0xfeU);
@@ -99,9 +105,17 @@ std::string attach_uplink(int netns_fd, const std::string& uplink, UplinkLink& o
   out.uplink_addr = base + std::to_string(fourth);
   out.sandbox_addr = base + std::to_string(fourth + 1);
   out.host_ifname = "nxs" + bus::to_hex(std::span<const std::uint8_t>(rnd.data(), 3));
+  // The IPv6 twin: a /127 of a unique-local prefix, so that allowed IPv6 hosts are
+  // reachable too (and refused IPv6 traffic meets the drop rule, not a missing route).
+  const std::string base6 = "fd6e:7861:7873:" + bus::to_hex(std::span<const std::uint8_t>(rnd.data() + 3, 2)) + "::";
+  out.uplink_addr6 = base6 + "a";
+  out.sandbox_addr6 = base6 + "b";
   in_addr up_addr{}, sb_addr{};
+  in6_addr up6{}, sb6{};
   ::inet_pton(AF_INET, out.uplink_addr.c_str(), &up_addr);
   ::inet_pton(AF_INET, out.sandbox_addr.c_str(), &sb_addr);
+  ::inet_pton(AF_INET6, out.uplink_addr6.c_str(), &up6);
+  ::inet_pton(AF_INET6, out.sandbox_addr6.c_str(), &sb6);
   const std::string host_if = out.host_ifname;
 
   std::string err = in_netns(up.get(), [&]() -> std::string {
@@ -125,14 +139,17 @@ std::string attach_uplink(int netns_fd, const std::string& uplink, UplinkLink& o
     mnl_attr_nest_end(nlh, linkinfo);
     std::string e = rtnl_request(nlh);
     if (e.empty()) e = add_addr(host_if.c_str(), up_addr, 31);
+    if (e.empty()) e = add_addr(host_if.c_str(), up6, 127);
     if (e.empty()) e = link_up(host_if.c_str());
     return e;
   });
   if (!err.empty()) return "uplink: " + err;
   err = in_netns(netns_fd, [&]() -> std::string {
     std::string e = add_addr("eth0", sb_addr, 31);
+    if (e.empty()) e = add_addr("eth0", sb6, 127);
     if (e.empty()) e = link_up("eth0");
     if (e.empty()) e = add_default_route(up_addr);
+    if (e.empty()) e = add_default_route(up6);
     return e;
   });
   return err.empty() ? "" : "sandbox link: " + err;

@@ -31,7 +31,8 @@ TEST(SandboxAppArmorProfiles, EveryProfileParses) {
   NONAXIS_REQUIRE_CAPABILITY(have("/sbin/apparmor_parser"), "apparmor_parser (Debian package apparmor) not installed");
   int count = 0;
   for (const auto& e : std::filesystem::directory_iterator(kProfiles / "apparmor")) {
-    if (e.path().filename().string().rfind("nonaxis", 0) != 0) continue;
+    // nonaxis.d/ holds rules the profiles include, not profiles.
+    if (!e.is_regular_file() || e.path().filename().string().rfind("nonaxis", 0) != 0) continue;
     std::string out;
     // -Q: parse and compile only, never load; -K: no cache.
     EXPECT_EQ(run_cmd("/sbin/apparmor_parser -Q -K -I " + (kProfiles / "apparmor").string() + " " + e.path().string(), &out), 0)
@@ -57,6 +58,15 @@ class SandboxAppArmorVm : public ::testing::Test {
     for (int i = 1; i <= 3; ++i) {
       testing::write_file(tokens / ("t" + std::to_string(i) + ".json"), testing::issue(hash).dump());
     }
+    // t4, t5: a read-only grant of the guest's /srv/in (allowed_paths under AppArmor).
+    for (int i = 4; i <= 5; ++i) {
+      bus::TokenGrant g;
+      g.action_type = "exec_unfamiliar";
+      g.content_hash = hash;
+      g.allowed_paths = {"ro:/srv/in"};
+      testing::write_file(tokens / ("t" + std::to_string(i) + ".json"),
+                          bus::issue_token(testing::token_key(), g, std::chrono::system_clock::now()).dump());
+    }
     testing::write_file(tokens / "keys.env", "ARBITER_TOKEN_SECRET=" + testing::kTokenSecret +
                                                  "\nGOVERNANCE_SIGNING_KEY_SANDBOX=" + testing::kSandboxKey + "\n");
     const std::string cmd = std::string(NONAXIS_VM_SCRIPT) + " " + NONAXIS_SANDBOX_BIN + " " + NONAXIS_PROBE_BIN + " " +
@@ -71,7 +81,8 @@ TEST_F(SandboxAppArmorVm, EnforceModeDeniesAndRecordReportsAppArmor) {
   const int rc = boot(1, &results);
   EXPECT_EQ(rc, 0) << results;
   for (const char* check : {"profile-in-enforce-mode", "enforce-denies-proc-sys", "record-reports-apparmor",
-                            "record-does-not-report-landlock", "enforce-allows-workspace", "complain-mode-allows"}) {
+                            "record-does-not-report-landlock", "enforce-allows-workspace", "apparmor-grant-readable",
+                            "record-reports-grant-profile", "apparmor-grant-read-only", "complain-mode-allows"}) {
     EXPECT_NE(results.find(std::string("RESULT ") + check + " PASS"), std::string::npos) << check << "\n" << results;
   }
 }

@@ -6,7 +6,9 @@
 
 #include "nonaxis/bus/crypto.hpp"
 #include "nonaxis/bus/envelope.hpp"
+#include "nonaxis/bus/clock.hpp"
 #include "nonaxis/sandbox/exit_codes.hpp"
+#include "nonaxis/sandbox/nonce_store.hpp"
 #include "privileged.hpp"
 #include "sandbox_harness.hpp"
 
@@ -60,6 +62,33 @@ TEST(SandboxCli, ApprovedContentRunsAndRecordIsSigned) {
   // Written durably for the Arbiter as well.
   const auto id = env["payload"]["execution_id"].get<std::string>();
   EXPECT_TRUE(std::filesystem::exists(c.dir.path() / "state" / "records" / (id + ".json")));
+}
+
+// Pruning forgets only nonces of long-expired tokens: after `maintain` (and a
+// restart, which every CLI run is) a replay of the still-valid token is refused.
+TEST(SandboxCli, ReplayRefusedAfterPruningAndRestart) {
+  NONAXIS_REQUIRE_ROOT();
+  Cli c;
+  const auto state = c.dir.path() / "state";
+  const auto old_nonce = bus::uuid_v4();
+  std::filesystem::create_directory(state);
+  std::filesystem::permissions(state, std::filesystem::perms(0711));  // as the sandbox makes it
+  {
+    NonceStore s(state / "nonces");
+    ASSERT_EQ(s.spend(old_nonce, "t", "2001-01-01T00:00:00+00:00", *bus::parse_rfc3339("2000-12-31T23:00:00+00:00")),
+              SpendResult::kSpent);
+  }
+  const auto token = issue(c.hash());
+  const auto t = testing::write_token(c.dir.path(), token);
+  const std::vector<std::string> args = {"run", "--json", "--token", t.string(), "--file", c.script.string(),
+                                         "--state-dir", state.string()};
+  ASSERT_EQ(run_sandbox(args).exit_code, 0);
+  const auto m = run_sandbox({"maintain", "--state-dir", state.string()});
+  ASSERT_EQ(m.exit_code, 0) << m.err_raw;
+  EXPECT_FALSE(std::filesystem::exists(state / "nonces" / (old_nonce + ".spent"))) << "expired nonce not pruned";
+  EXPECT_TRUE(std::filesystem::exists(state / "nonces" / (token["nonce"].get<std::string>() + ".spent")));
+  const auto replay = run_sandbox(args);
+  EXPECT_EQ(replay.exit_code, code(Refusal::kNonceReplayed)) << replay.out_raw;
 }
 
 TEST(SandboxCli, ForgedTokenRefused) {

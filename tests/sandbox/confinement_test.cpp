@@ -57,6 +57,47 @@ INSTANTIATE_TEST_SUITE_P(
       return n;
     });
 
+// An ordinary seccomp denial (EPERM, the program carries on) is listed in the record:
+// the supervisor answers the default denial through the user-notification listener
+// and names the syscall. Allowed calls never reach it, so /bin/true records nothing.
+class SandboxSeccompDenialRecorded : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
+
+TEST_P(SandboxSeccompDenialRecorded, ViolationNamesTheSyscall) {
+  NONAXIS_REQUIRE_ROOT();
+  ProbeRun p;
+  const auto& [probe, syscall] = GetParam();
+  const auto r = p.run({probe});
+  const std::string out = stdout_of(r);
+  // The bpf, keyctl and tiocsti probes count as BLOCKED only if they saw EPERM.
+  ASSERT_EQ(out.rfind("BLOCKED " + probe, 0), 0U) << out << r.err_raw;
+  bool listed = false;
+  for (const auto& v : r.doc["record"]["payload"]["violations"]) {
+    if (v["kind"] == "seccomp_denied" && v["syscall"] == syscall && v["count"].get<int>() >= 1) listed = true;
+  }
+  EXPECT_TRUE(listed) << r.doc["record"]["payload"]["violations"].dump();
+  EXPECT_EQ(r.doc["record"]["payload"]["layers"]["seccomp"]["denials"], "answered by the supervisor, recorded");
+}
+
+INSTANTIATE_TEST_SUITE_P(Probes, SandboxSeccompDenialRecorded,
+                         ::testing::Values(std::pair<std::string, std::string>{"bpf", "bpf"},
+                                           std::pair<std::string, std::string>{"keyctl", "keyctl"},
+                                           std::pair<std::string, std::string>{"af-alg", "socket"},
+                                           std::pair<std::string, std::string>{"tiocsti", "ioctl"}),
+                         [](const auto& param_info) {
+                           std::string n = param_info.param.first;
+                           for (auto& ch : n) ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+                           return n;
+                         });
+
+TEST(SandboxConfinement, AllowedCallsRecordNoSeccompDenial) {
+  NONAXIS_REQUIRE_ROOT();
+  ProbeRun p;
+  const auto r = p.run({"exit", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.out_raw << r.err_raw;
+  EXPECT_EQ(r.doc["record"]["payload"]["violations"].dump().find("seccomp_denied"), std::string::npos)
+      << r.doc["record"]["payload"]["violations"].dump();
+}
+
 class SandboxPositive : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(SandboxPositive, ControlWorks) {

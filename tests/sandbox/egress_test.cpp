@@ -1,7 +1,7 @@
 // Egress through nftables: only the token's allowed hosts are reachable, refused
 // packets are counted in the record. The "internet" is a network namespace this test
-// creates, holding 198.51.100.10 (allowed) and 198.51.100.20 (not allowed); no test
-// traffic goes anywhere else.
+// creates, holding 198.51.100.10 and 2001:db8::10 (allowed) and 198.51.100.20 and
+// 2001:db8::20 (not allowed); no test traffic goes anywhere else.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -30,7 +30,9 @@ class SimulatedInternet {
   SimulatedInternet() : name_("nxtest-" + bus::uuid_v4().substr(0, 8)) {
     ok_ = sh("ip netns add " + name_) == 0 && sh("ip -n " + name_ + " link set lo up") == 0 &&
           sh("ip -n " + name_ + " addr add 198.51.100.10/32 dev lo") == 0 &&
-          sh("ip -n " + name_ + " addr add 198.51.100.20/32 dev lo") == 0;
+          sh("ip -n " + name_ + " addr add 198.51.100.20/32 dev lo") == 0 &&
+          sh("ip -n " + name_ + " addr add 2001:db8::10/128 dev lo nodad") == 0 &&
+          sh("ip -n " + name_ + " addr add 2001:db8::20/128 dev lo nodad") == 0;
     if (!ok_) return;
     std::thread t([this] {
       const int ns = ::open(("/run/netns/" + name_).c_str(), O_RDONLY | O_CLOEXEC);
@@ -46,9 +48,19 @@ class SimulatedInternet {
         ::inet_pton(AF_INET, ip, &sa.sin_addr);
         if (::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 && ::listen(s, 8) == 0) listeners_.push_back(s);
       }
+      for (const char* ip : {"2001:db8::10", "2001:db8::20"}) {
+        const int s = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const int one = 1;
+        ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        sockaddr_in6 sa{};
+        sa.sin6_family = AF_INET6;
+        sa.sin6_port = htons(8080);
+        ::inet_pton(AF_INET6, ip, &sa.sin6_addr);
+        if (::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 && ::listen(s, 8) == 0) listeners_.push_back(s);
+      }
     });
     t.join();
-    ok_ = listeners_.size() == 2;
+    ok_ = listeners_.size() == 4;
     server_ = std::thread([this] { serve(); });
   }
   ~SimulatedInternet() {
@@ -97,8 +109,9 @@ class SandboxEgress : public ::testing::Test {
     NONAXIS_REQUIRE_CAPABILITY(net_->ok(), "cannot create a test network namespace with ip netns");
     testing::write_file(probe_.dir.path() / "hosts", "198.51.100.10 allowed.test\n");
   }
-  testing::RunResult run(const std::vector<std::string>& probe_args) {
-    return probe_.run(probe_args, {"allowed.test:8080"}, 20,
+  testing::RunResult run(const std::vector<std::string>& probe_args,
+                         std::vector<std::string> hosts = {"allowed.test:8080"}) {
+    return probe_.run(probe_args, std::move(hosts), 20,
                       {"--uplink-netns", net_->name(), "--hosts-file", (probe_.dir.path() / "hosts").string()});
   }
   static std::string out(const testing::RunResult& r) {
@@ -133,9 +146,39 @@ TEST_F(SandboxEgress, AllowedHostOtherPortRefused) {
   EXPECT_EQ(out(r).rfind("BLOCKED net-external", 0), 0U) << out(r);
 }
 
-TEST_F(SandboxEgress, Ipv6DefaultDrop) {
-  const auto r = run({"net-external", "2001:db8::20", "8080"});
-  EXPECT_EQ(out(r).rfind("BLOCKED net-external", 0), 0U) << out(r);
+std::uint64_t counter(const testing::RunResult& r, const std::string& rule) {
+  for (const auto& c : r.doc["record"]["payload"]["egress"]["counters"]) {
+    if (c["rule"] == rule) return c["packets"].get<std::uint64_t>();
+  }
+  return 0;
+}
+
+// IPv6 is routed to the simulated internet (the uplink gives the sandbox an IPv6
+// default route), so what stops an unlisted IPv6 peer is the nftables drop rule, not
+// a missing route: the allowed IPv6 peer on the same route answers, the refused one
+// times out instead of failing with ENETUNREACH, and the IPv6 drop counter moves.
+TEST_F(SandboxEgress, Ipv6RoutedButRefusedByTheDropRule) {
+  const std::vector<std::string> hosts = {"allowed.test:8080", "[2001:db8::10]:8080"};
+  const auto allowed6 = run({"net-allowed", "2001:db8::10", "8080"}, hosts);
+  ASSERT_EQ(out(allowed6).rfind("OK net-allowed", 0), 0U) << out(allowed6) << allowed6.err_raw;
+  std::uint64_t allowed_packets = 0;
+  for (const auto& c : allowed6.doc["record"]["payload"]["egress"]["counters"]) {
+    const std::string rule = c["rule"];
+    if (rule.rfind("allow tcp ", 0) == 0 && rule.find("2001:db8::10") != std::string::npos &&
+        rule.size() > 4 && rule.substr(rule.size() - 4) == " out") {
+      allowed_packets += c["packets"].get<std::uint64_t>();
+    }
+  }
+  EXPECT_GT(allowed_packets, 0U) << allowed6.doc["record"]["payload"]["egress"].dump();
+  const auto allowed4 = run({"net-allowed", "198.51.100.10", "8080"}, hosts);
+  EXPECT_EQ(out(allowed4).rfind("OK net-allowed", 0), 0U) << out(allowed4) << allowed4.err_raw;
+
+  const auto refused = run({"net-external", "2001:db8::20", "8080"}, hosts);
+  EXPECT_EQ(out(refused).rfind("BLOCKED net-external", 0), 0U) << out(refused);
+  EXPECT_EQ(out(refused).find("ENETUNREACH"), std::string::npos) << "no route: not the rule under test";
+  EXPECT_GT(counter(refused, "refused ipv6 out"), 0U) << refused.doc["record"]["payload"]["egress"].dump();
+  EXPECT_EQ(counter(refused, "refused ipv4 out"), 0U);
+  EXPECT_NE(refused.doc["record"]["payload"]["violations"].dump().find("refused ipv6 out"), std::string::npos);
 }
 
 TEST_F(SandboxEgress, NamesPinnedAndNoDns) {

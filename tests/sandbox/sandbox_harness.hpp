@@ -18,6 +18,7 @@
 #include "nonaxis/bus/canonical_json.hpp"
 #include "nonaxis/bus/keys.hpp"
 #include "nonaxis/bus/token.hpp"
+#include "nonaxis/sandbox/netns_pool.hpp"
 
 namespace nonaxis::sandbox::testing {
 
@@ -30,6 +31,19 @@ inline bus::Key token_key() { return bus::KeyRing::from_secret("T", kTokenSecret
 class TempDir {
  public:
   TempDir() : dir_("nonaxis-sbx", 0711) {}
+  // A state directory here may hold pre-created network namespaces, pinned by bind
+  // mounts that a plain recursive delete cannot remove: drain them first (this waits
+  // for a refill still running in the background).
+  ~TempDir() {
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir_.path(), ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it.depth() > 2) it.disable_recursion_pending();
+      if (it->path().filename() == "netns-pool" && it->is_directory()) NetnsPool(it->path()).drain();
+    }
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
   const std::filesystem::path& path() const { return dir_.path(); }
 
  private:

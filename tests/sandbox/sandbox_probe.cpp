@@ -264,6 +264,24 @@ int probe(const std::string& name, int argc, char** argv) {
     for (int i = 0; i < 48; ++i) (void)!::write(1, buf, sizeof buf);  // 3 MiB
     return 0;
   }
+  // allowed_paths: what a grant permits must work, what it does not must fail.
+  if (name == "read-path") {
+    const int fd = ::open(argv[2], O_RDONLY);
+    char buf[16];
+    const bool ok = fd >= 0 && ::read(fd, buf, sizeof buf) >= 0;
+    return ok_if(ok, p, ok ? "read" : std::strerror(errno));
+  }
+  if (name == "write-path") {
+    const int fd = ::open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const bool ok = fd >= 0 && ::write(fd, "granted\n", 8) == 8;
+    return ok_if(ok, p, ok ? "written" : std::strerror(errno));
+  }
+  if (name == "write-host-file") return blocked_if(::open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0600) < 0, p, errno);
+  if (name == "exec-path") {
+    char* args[] = {argv[2], nullptr};
+    ::execv(argv[2], args);
+    return blocked_if(true, p, errno);
+  }
   if (name == "exit") return std::atoi(argv[2]);
   std::printf("FAILED unknown-probe %s\n", p);
   return 2;

@@ -41,10 +41,19 @@ echo "$DOC" | grep -q '"landlock"'; [ $? != 0 ]; result record-does-not-report-l
 # 2. Positive control under the same profile: the workspace stays writable.
 DOC=$(/bin/nonaxis-sandbox run --json --token /tokens/t2.json --file /bin/probe -- write-workspace 2>/tmp/err2.log)
 echo "$DOC" | grep -q 'OK write-workspace'; result enforce-allows-workspace $?
-# 3. Same profile in complain mode: the read succeeds, so enforce mode is what blocked it.
+# 3. A token's allowed_paths under AppArmor: the sandbox generates and loads a profile
+#    adding exactly the grant (the fixed profile knows no /srv), so the granted file is
+#    readable, the read-only grant refuses writes, and the record names that profile.
+mkdir -p /srv/in && echo granted > /srv/in/data.txt && chmod 0755 /srv /srv/in && chmod 0644 /srv/in/data.txt
+DOC=$(/bin/nonaxis-sandbox run --json --token /tokens/t4.json --file /bin/probe -- read-path /srv/in/data.txt 2>/tmp/err4.log)
+echo "$DOC" | grep -q 'OK read-path'; result apparmor-grant-readable $?
+echo "$DOC" | grep -q '"profile":"nonaxis-sandbox-exec-p'; result record-reports-grant-profile $?
+DOC=$(/bin/nonaxis-sandbox run --json --token /tokens/t5.json --file /bin/probe -- write-host-file /srv/in/new.txt 2>/tmp/err5.log)
+echo "$DOC" | grep -q 'BLOCKED write-host-file'; result apparmor-grant-read-only $?
+# 4. Same profile in complain mode: the read succeeds, so enforce mode is what blocked it.
 /bin/nonaxis-sandbox load-apparmor --complain > /tmp/load2.log 2>&1
 DOC=$(/bin/nonaxis-sandbox run --json --token /tokens/t3.json --file /bin/probe -- read-host-file /proc/sys/kernel/osrelease 2>/tmp/err3.log)
 echo "$DOC" | grep -q 'ESCAPED read-host-file'; result complain-mode-allows $?
-for f in /tmp/load.log /tmp/err1.log /tmp/err2.log; do sed 's/^/LOG /' $f | head -5 > $OUT; done
+for f in /tmp/load.log /tmp/err1.log /tmp/err2.log /tmp/err4.log; do sed 's/^/LOG /' $f | head -5 > $OUT; done
 echo DONE > $OUT
 poweroff -f

@@ -19,14 +19,17 @@ class CanarySet {
   // Creates the canary files in `workspace`, owned by uid/gid, and watches them
   // with inotify. Throws std::system_error.
   CanarySet(const std::string& workspace, unsigned uid, unsigned gid);
-  // Closing an inotify descriptor waits for an SRCU grace period (~10 ms). The last
-  // reference is handed to a short-lived child that closes it, so the caller of the
-  // sandbox does not wait for kernel bookkeeping.
+  // Closing the last reference to an inotify descriptor waits for an SRCU grace
+  // period (~12 ms). After a run the launcher hands the descriptor (release_fd) to its
+  // post-run helper, so the caller does not wait; only a launch that failed during
+  // setup closes it here and pays the wait.
   ~CanarySet();
   CanarySet(const CanarySet&) = delete;
   CanarySet& operator=(const CanarySet&) = delete;
 
   int fd() const { return inotify_.get(); }
+  // Gives up the inotify descriptor (for the launcher's post-run helper to close).
+  int release_fd() { return inotify_.release(); }
   // Reads pending inotify events (non-blocking) into touches().
   void drain();
   const std::vector<CanaryTouch>& touches() const { return touches_; }

@@ -9,6 +9,7 @@ namespace nonaxis::sandbox {
 
 inline constexpr std::uint32_t kMsgLayers = 0x4c415952;  // "LAYR"
 inline constexpr std::uint32_t kMsgError = 0x4552524f;   // "ERRO"
+inline constexpr std::uint32_t kMsgListener = 0x4c53544e;  // "LSTN": carries the seccomp listener
 
 // Bits of ChildMessage::layers: what the child actually applied before exec.
 enum LayerBit : std::uint32_t {
@@ -31,6 +32,8 @@ struct ChildMessage {
   std::uint32_t layers = 0;
   std::int32_t err = 0;            // errno for kMsgError
   std::int32_t landlock_abi = 0;   // ABI actually enforced, 0 if none
+  std::uint32_t fs_view_us = 0;    // time the child spent building its filesystem view
+  std::uint32_t confine_us = 0;    // from the network release to just before exec
   char step[56] = {};              // which step failed
 };
 

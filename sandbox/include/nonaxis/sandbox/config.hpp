@@ -33,6 +33,13 @@ struct SandboxConfig {
   std::uint32_t sandbox_gid = 65534;
   bool keep_workspace = false;
   std::chrono::seconds clock_skew{5};
+  // A spent nonce is remembered until its token has been expired this long. Far more
+  // than the skew, so a clock stepped back by less than an hour cannot revive a token.
+  std::chrono::seconds nonce_grace{3600};
+  std::chrono::seconds maintenance_interval{600};
+  // Pre-created single-use network namespaces kept ready for runs without egress
+  // hosts (0 = always create one at launch). NONAXIS_SANDBOX_NETNS_POOL.
+  std::size_t netns_pool_size = 2;
   std::vector<std::string> env_allowlist = {"LANG", "LC_ALL", "TZ", "TERM"};
   Limits limits;
 
@@ -40,6 +47,7 @@ struct SandboxConfig {
   std::filesystem::path record_dir() const { return state_dir / "records"; }
   std::filesystem::path run_dir() const { return state_dir / "run"; }
   std::filesystem::path seccomp_cache_dir() const { return state_dir / "seccomp-cache"; }
+  std::filesystem::path netns_pool_dir() const { return state_dir / "netns-pool"; }
   std::filesystem::path event_log() const { return state_dir / "events.jsonl"; }
   std::filesystem::path seccomp_profile_path() const { return profiles_dir / "seccomp" / (seccomp_profile + ".json"); }
   std::filesystem::path apparmor_dir() const { return profiles_dir / "apparmor"; }

@@ -50,10 +50,13 @@ struct UplinkLink {
   std::string host_ifname;     // veth end in the uplink namespace
   std::string sandbox_addr;    // 169.254.x.y
   std::string uplink_addr;
+  std::string sandbox_addr6;   // fd6e:7861:7873:x::b (a /127; IPv6 default route via ::a)
+  std::string uplink_addr6;
 };
 
 // Connects the sandbox namespace to the uplink namespace /run/netns/<uplink> with a
-// veth pair: a /31 of 169.254.0.0/16, default route via the uplink side. Returns ""
+// veth pair: a /31 of 169.254.0.0/16 and a /127 of fd6e:7861:7873::/48, default
+// routes (IPv4 and IPv6) via the uplink side. Returns ""
 // or an error. The link disappears with the sandbox's namespace.
 std::string attach_uplink(int netns_fd, const std::string& uplink, UplinkLink& out);
 

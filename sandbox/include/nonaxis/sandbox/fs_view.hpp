@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "nonaxis/sandbox/path_grants.hpp"
+
 namespace nonaxis::sandbox {
 
 struct FsViewSpec {
@@ -14,6 +16,7 @@ struct FsViewSpec {
   std::string etc_hosts;       // contents of /etc/hosts (pinned allowed hosts)
   std::string etc_resolv;      // contents of /etc/resolv.conf; empty = no file (no DNS)
   unsigned long long tmp_bytes = 64ULL << 20;
+  std::vector<PathGrant> grants;  // a token's allowed_paths, each at its own path
 };
 
 // Runs in the child. Returns nullptr on success or the name of the failed step

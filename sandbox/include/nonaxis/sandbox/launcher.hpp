@@ -14,6 +14,7 @@
 #include "nonaxis/sandbox/content.hpp"
 #include "nonaxis/sandbox/exit_codes.hpp"
 #include "nonaxis/sandbox/mac.hpp"
+#include "nonaxis/sandbox/path_grants.hpp"
 #include "nonaxis/sandbox/seccomp_policy.hpp"
 
 namespace nonaxis::sandbox {
@@ -29,6 +30,8 @@ struct LaunchRequest {
   std::chrono::milliseconds max_duration{60000};
   std::string etc_hosts;               // pinned allowed hosts
   std::string etc_resolv;              // empty: no resolver inside
+  std::vector<PathGrant> path_grants;  // the token's allowed_paths, checked
+  int pooled_netns = -1;               // a claimed pre-created network namespace, or -1: a new one
   // Called with the child's network namespace before the child is released; returns
   // "" or an error (then nothing runs). Installs nftables and links.
   std::function<std::string(int netns_fd, int child_pid)> setup_network;
@@ -36,6 +39,10 @@ struct LaunchRequest {
   std::function<std::string(int netns_fd)> on_running;
   // Called after the content exited, while the namespace can still be read (counters).
   std::function<void(int netns_fd)> on_exit;
+  // Run in the post-run helper process (see launch_and_supervise), off the caller's
+  // path; `post_run_keep_fd` stays open there (the netns pool's lock).
+  std::function<void()> post_run_task;
+  int post_run_keep_fd = -1;
 };
 
 struct StreamCapture {
@@ -57,6 +64,8 @@ struct LaunchResult {
   StreamCapture out;
   StreamCapture err;
   std::vector<CanaryTouch> canary_touches;
+  std::vector<SeccompDenials::Entry> seccomp_denied;  // calls the profile denied, by name
+  std::uint64_t seccomp_denied_other = 0;             // beyond SeccompDenials::kMaxDistinct names
   std::vector<std::string> canary_names;
   std::vector<std::pair<std::string, double>> phases_ms;  // where the launch time went
 };

@@ -27,4 +27,7 @@ int apply_rlimits(const RlimitPlan& plan);
 // Brings up `lo` in the current network namespace.
 int bring_up_loopback();
 
+// True when `lo` of the current network namespace is up (needs no privilege).
+bool loopback_is_up();
+
 }  // namespace nonaxis::sandbox

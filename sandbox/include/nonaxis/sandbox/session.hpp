@@ -34,6 +34,11 @@ struct SessionOutcome {
 
 SessionOutcome run_session(const SessionRequest& req);
 
+// Forgets spent nonces whose tokens expired more than config.nonce_grace ago and
+// restores missing per-execution record copies. Without `force`, at most once per
+// config.maintenance_interval (called after every execution). Never throws.
+void maintain_state(const SandboxConfig& config, bool force = false);
+
 // Resolves a runner PROGRAM (a path, or a name searched in /usr/local/bin:/usr/bin:/bin)
 // to the canonical path whose bytes are hashed and executed.
 std::optional<std::string> resolve_runner_program(const std::string& program);

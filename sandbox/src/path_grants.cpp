@@ -1,0 +1,129 @@
+#include "nonaxis/sandbox/path_grants.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+
+#include "nonaxis/bus/crypto.hpp"
+#include "nonaxis/sandbox/fs_view.hpp"
+#include "nonaxis/sandbox/unique_fd.hpp"
+
+namespace nonaxis::sandbox {
+namespace {
+
+// The sandbox's own mounts: a grant there would hide or replace them.
+constexpr std::array<std::string_view, 5> kReserved = {"/proc", "/dev", "/sys", "/work", "/tmp"};
+
+bool name_char_ok(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == '-' || c == '+' || c == '@' || c == ',';
+}
+
+// True when `p` equals `root` or lies beneath it (both normalised, absolute).
+bool beneath(std::string_view p, std::string_view root) {
+  if (root == "/") return true;
+  return p == root || (p.size() > root.size() && p.substr(0, root.size()) == root && p[root.size()] == '/');
+}
+
+std::string check_shape(const std::string& p) {
+  if (p.empty() || p[0] != '/') return "is not an absolute path";
+  if (p == "/") return "is the whole filesystem";
+  if (p.size() > 1024) return "is longer than 1024 bytes";
+  std::size_t start = 1;
+  while (start <= p.size()) {
+    const std::size_t end = std::min(p.find('/', start), p.size());
+    const std::string_view comp(p.data() + start, end - start);
+    if (comp.empty()) return "is not normalised (empty component or trailing /)";
+    if (comp == "." || comp == "..") return "is not normalised (. or ..)";
+    if (!std::all_of(comp.begin(), comp.end(), name_char_ok)) return "holds a character outside [A-Za-z0-9._+@,-]";
+    start = end + 1;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string plan_path_grants(const std::vector<std::string>& entries, const std::filesystem::path& state_dir,
+                             std::vector<PathGrant>& out) {
+  out.clear();
+  if (entries.size() > kMaxPathGrants) return "more than " + std::to_string(kMaxPathGrants) + " allowed_paths";
+  const std::string state = std::filesystem::weakly_canonical(std::filesystem::absolute(state_dir)).string();
+  for (const auto& entry : entries) {
+    PathGrant g;
+    std::string_view e(entry);
+    if (e.substr(0, 3) == "rw:") {
+      g.writable = true;
+      e.remove_prefix(3);
+    } else if (e.substr(0, 3) == "ro:") {
+      e.remove_prefix(3);
+    }
+    g.path.assign(e);
+    const std::string what = "allowed_paths entry '" + entry + "' ";
+    if (std::string err = check_shape(g.path); !err.empty()) return what + err;
+    for (const auto r : kReserved) {
+      if (beneath(g.path, r)) return what + "is inside the sandbox's own " + std::string(r);
+    }
+    if (beneath(g.path, state) || beneath(state, g.path)) return what + "overlaps the sandbox state directory";
+    if (g.writable) {
+      for (const auto& d : system_dirs()) {
+        if (beneath(g.path, "/" + d)) return what + "would make an executable system directory writable";
+      }
+      if (beneath(g.path, "/etc")) return what + "would make /etc writable";
+    }
+    // No symlink anywhere on the way: what the Arbiter approved is the path itself.
+    open_how how{};
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, g.path.c_str(), &how, sizeof how)));
+    if (!fd.valid()) {
+      return what + (errno == ELOOP ? std::string("passes through a symlink") : "cannot be opened: " + std::string(std::strerror(errno)));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return what + "cannot be examined";
+    if (S_ISDIR(st.st_mode)) {
+      g.is_dir = true;
+    } else if (S_ISREG(st.st_mode)) {
+      g.is_dir = false;
+    } else {
+      return what + "is neither a directory nor a regular file";
+    }
+    for (const auto& other : out) {
+      if (other.path == g.path) return what + "is listed twice";
+    }
+    out.push_back(std::move(g));
+  }
+  // Parents first, so a grant beneath another is mounted on top of it.
+  std::sort(out.begin(), out.end(), [](const PathGrant& a, const PathGrant& b) { return a.path < b.path; });
+  return "";
+}
+
+std::string apparmor_profile_for_grants(const std::string& base_name, const std::vector<PathGrant>& grants,
+                                        std::string& name_out) {
+  std::string rules;
+  for (const auto& g : grants) {
+    // Paths hold only [A-Za-z0-9._+@,/-] (plan_path_grants), so nothing here is glob
+    // or rule syntax. No 'x' and no 'm': nothing under a grant executes.
+    if (g.is_dir) {
+      rules += "  " + g.path + "/ r,\n";
+      rules += "  " + g.path + (g.writable ? "/** rwlk,\n" : "/** r,\n");
+    } else {
+      rules += "  " + g.path + (g.writable ? " rwk,\n" : " r,\n");
+    }
+  }
+  name_out = base_name + "-p" + bus::sha256_hex(rules).substr(0, 16);
+  return "# Generated by nonaxis-sandbox for a token's allowed_paths; see docs/SANDBOX.md.\n"
+         "abi <abi/3.0>,\n\ninclude <tunables/global>\n\n"
+         "profile " + name_out + " flags=(attach_disconnected) {\n"
+         "  include <nonaxis.d/sandbox-exec-rules>\n\n" + rules +
+         "\n  signal (send, receive) peer=" + name_out + ",\n}\n";
+}
+
+}  // namespace nonaxis::sandbox

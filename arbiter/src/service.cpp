@@ -323,27 +323,35 @@ void Service::flush() {
   batch_state_messages_.clear();
 }
 
+// Per directory, as every daemon labels them: `pending-review` holds requests the
+// Arbiter has no assessment for yet, `assessments` those assessed whose decision is not
+// durable yet (the open batch); `escalations` is the human queue.
 void Service::update_gauges() {
   const auto now = Clock::now();
-  std::size_t waiting = 0;
-  Clock::time_point oldest = now;
+  struct Gauge {
+    std::size_t depth = 0;
+    Clock::time_point oldest;
+    void add(Clock::time_point since) {
+      oldest = depth == 0 ? since : std::min(oldest, since);
+      ++depth;
+    }
+  };
+  Gauge waiting, assessed, humans;
   for (const auto& [id, p] : pending_) {
-    if (busy(id)) continue;
-    ++waiting;
-    oldest = std::min(oldest, p.since);
+    if (in_batch_.count(id) != 0) {
+      assessed.add(p.since);
+    } else if (!busy(id)) {
+      waiting.add(p.since);
+    }
   }
-  std::size_t humans = 0;
-  Clock::time_point oldest_esc = now;
-  for (const auto& [id, e] : escalated_) {
-    ++humans;
-    oldest_esc = std::min(oldest_esc, e.since);
-  }
+  for (const auto& [id, e] : escalated_) humans.add(e.since);
   auto& m = Metrics::global();
-  m.set("nonaxis_queue_depth", {{"queue", "awaiting-assessment"}}, static_cast<double>(waiting));
-  m.set("nonaxis_queue_oldest_age_seconds", {{"queue", "awaiting-assessment"}}, std::chrono::duration<double>(now - oldest).count());
-  m.set("nonaxis_queue_depth", {{"queue", "escalations"}}, static_cast<double>(humans));
-  m.set("nonaxis_queue_oldest_age_seconds", {{"queue", "escalations"}}, std::chrono::duration<double>(now - oldest_esc).count());
-  m.set("nonaxis_escalations_pending", {}, static_cast<double>(humans));
+  for (const auto& [queue, g] : {std::pair<const char*, const Gauge&>{"pending-review", waiting}, {"assessments", assessed}, {"escalations", humans}}) {
+    m.set("nonaxis_queue_depth", {{"queue", queue}}, static_cast<double>(g.depth));
+    m.set("nonaxis_queue_oldest_age_seconds", {{"queue", queue}},
+          g.depth == 0 ? 0.0 : std::chrono::duration<double>(now - g.oldest).count());
+  }
+  m.set("nonaxis_escalations_pending", {}, static_cast<double>(humans.depth));
 }
 
 void Service::rescan() {

@@ -241,9 +241,9 @@ if [ "$rc" = 0 ]; then ok "$out"; else bad "verify-ledger: exit $rc, $out"; fi
 say "4. Air gap: volume rights as in the spec's table"
 G=/var/lib/governance
 declare -A WANT
-WANT[operator]="$G/pending-review=rw $G/decisions=ro $G/tokens=ro $G/state=ro $G/dead-letter/operator=rw $G/private/operator=rw /run/nonaxis/arbiter-api=ro /var/lib/nonaxis/sandbox=rw"
+WANT[operator]="$G/pending-review=rw $G/decisions=ro $G/tokens=ro $G/state=ro $G/dead-letter/operator=rw $G/private/operator=rw /var/lib/nonaxis/sandbox=rw"
 WANT[ciso]="$G/pending-review=ro $G/assessments=rw $G/dead-letter/ciso=rw $G/private/ciso=rw"
-WANT[arbiter]="$G/pending-review=ro $G/assessments=ro $G/decisions=rw $G/tokens=rw $G/state=rw $G/dead-letter/arbiter=rw $G/private/arbiter=rw /run/nonaxis/arbiter-api=rw"
+WANT[arbiter]="$G/pending-review=ro $G/assessments=ro $G/decisions=rw $G/tokens=rw $G/state=rw $G/dead-letter/arbiter=rw $G/private/arbiter=rw"
 for c in operator ciso arbiter; do
   got=$("$D" inspect -f '{{range .Mounts}}{{if eq .Type "volume"}}{{.Destination}}={{if .RW}}rw{{else}}ro{{end}} {{end}}{{end}}' "$(cid $c)" | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' ')
   want=$(echo "${WANT[$c]}" | tr ' ' '\n' | sort | tr '\n' ' ')

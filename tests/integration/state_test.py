@@ -421,6 +421,18 @@ class StateTest(unittest.TestCase):
         if os.geteuid() == 0:
             self.assertEqual(status, 503, body)
             self.assertIn("tokens", json.loads(body)["reason"])
+            # The CISO and the Arbiter likewise, each for a directory it needs; each role
+            # runs as its own user here, so a mode change takes the directory away.
+            for role, sub in (("ciso", "pending-review"), ("arbiter", "assessments")):
+                os.chmod(self.p.path(sub), 0o700)
+                status, body = http("GET", self.p.url(role, "/readyz"))
+                os.chmod(self.p.path(sub), 0o750)
+                self.assertEqual(status, 503, f"{role}: {body}")
+                self.assertIn(sub, json.loads(body)["reason"])
+                status, _ = http("GET", self.p.url(role, "/livez"))
+                self.assertEqual(status, 200)  # liveness checks no dependency
+        elif os.environ.get("NONAXIS_REQUIRE_PRIVILEGED") == "1":
+            self.fail("readiness failures need root to take a directory away from a role")
 
     def test_metrics_are_exposed_and_move(self):
         before = self.metric("arbiter", 'nonaxis_requests_total{type="review_request",outcome="approve"}')
@@ -447,6 +459,10 @@ class StateTest(unittest.TestCase):
         _, text = http("GET", self.p.url("arbiter", "/metrics"))
         for family in ("nonaxis_queue_depth", "nonaxis_queue_oldest_age_seconds", "nonaxis_decision_latency_seconds_bucket"):
             self.assertIn(family, text)
+        # Queue gauges per directory, plus the human queue.
+        for queue in ("pending-review", "assessments", "escalations"):
+            self.assertIn(f'nonaxis_queue_depth{{queue="{queue}"}}', text)
+        self.assertEqual(self.metric("arbiter", 'nonaxis_queue_depth{queue="escalations"}'), 1)
         deadline = time.time() + 10
         while time.time() < deadline and self.metric("operator", 'nonaxis_requests_total{type="request",outcome="escalate"}') < 1:
             time.sleep(0.2)

@@ -106,6 +106,17 @@ TEST_F(ClientTest, BootReturnsTheLedgerTailAndAlwaysIncludeEntries) {
   EXPECT_EQ(b["ledger"][30]["decision_id"], "39");
 }
 
+TEST_F(ClientTest, BootReturnsTheLastTwentyEventsOldestFirst) {
+  std::string lines;
+  for (int i = 0; i < 25; ++i) lines += Json{{"event_id", std::to_string(i)}, {"event_type", "PROPOSED"}}.dump() + "\n";
+  bus::UniqueFd st = bus::open_dir(layout.state());
+  bus::write_new_file(st.get(), "events.jsonl", lines);
+  const Json b = client_->boot();
+  ASSERT_EQ(b["recent_events"].size(), 20u);
+  EXPECT_EQ(b["recent_events"][0]["event_id"], "5");
+  EXPECT_EQ(b["recent_events"][19]["event_id"], "24");
+}
+
 TEST_F(ClientTest, BootWithoutStateFailsClosedToTierZero) {
   // No snapshot on disk: the session may run tier 0 only.
   Json b = client_->boot();

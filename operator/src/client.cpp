@@ -1,5 +1,7 @@
 #include "nonaxis/operator/client.hpp"
 
+#include <sys/stat.h>
+
 #include <memory>
 
 #include "decision_watch.hpp"
@@ -29,7 +31,12 @@ Json Result::to_json() const {
               {"state_change", state_change}};
 }
 
-Client::Client(bus::Layout layout, bus::KeyRing operator_keys) : layout_(std::move(layout)), keys_(std::move(operator_keys)) {}
+Client::Client(bus::Layout layout, bus::KeyRing operator_keys) : layout_(std::move(layout)), keys_(std::move(operator_keys)) {
+  // A failed boot of an earlier client (another process) still holds until a boot succeeds.
+  struct stat st {};
+  const std::string marker = layout_.private_dir(bus::Role::kOperator) + "/" + kTier0OnlyMarker;
+  tier0_only_ = ::lstat(marker.c_str(), &st) == 0;
+}
 Client::~Client() = default;
 
 bus::GroupCommitter& Client::submitter() {

@@ -1,11 +1,16 @@
 // The session-state half of the Operator client: boot, handoffs, state proposals.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
 
 #include "api_client.hpp"
 #include "nonaxis/bus/boot.hpp"
 #include "nonaxis/bus/clock.hpp"
 #include "nonaxis/bus/crypto.hpp"
+#include "nonaxis/bus/durable_file.hpp"
 #include "nonaxis/bus/envelope.hpp"
+#include "nonaxis/bus/fd.hpp"
 #include "nonaxis/bus/ids.hpp"
 #include "nonaxis/bus/inbox.hpp"
 #include "nonaxis/bus/log.hpp"
@@ -37,7 +42,24 @@ Json Client::boot() {
   }
   tier0_only_ = b["snapshot"].is_null();
   b["allowed_tiers"] = tier0_only_ ? Json::array({0}) : Json::array({0, 1, 2, 3});
+  remember_boot_outcome();
   return b;
+}
+
+// Durable, so that a crash right after a failed boot cannot reopen tiers 1-3. Best
+// effort where the private directory is missing or unwritable: this client still obeys
+// the outcome in memory, and the Arbiter decides every filed request regardless.
+void Client::remember_boot_outcome() {
+  try {
+    bus::UniqueFd dir = bus::open_dir(layout_.private_dir(bus::Role::kOperator));
+    if (tier0_only_) {
+      bus::replace_file(dir.get(), kTier0OnlyMarker, "the last boot found no authoritative state: tier 0 only\n", true, 0600);
+    } else if (::unlinkat(dir.get(), kTier0OnlyMarker, 0) == 0) {
+      (void)::fsync(dir.get());
+    }
+  } catch (const std::exception& e) {
+    bus::log_warn("boot_outcome_not_kept", {{"reason", e.what()}});
+  }
 }
 
 void Client::file_state_message(bus::MessageType type, const Json& payload, const std::string& id) {

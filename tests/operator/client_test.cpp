@@ -10,9 +10,12 @@
 #include "nonaxis/bus/envelope.hpp"
 #include "nonaxis/bus/ids.hpp"
 #include "nonaxis/bus/queue_reader.hpp"
+#include "nonaxis/bus/state.hpp"
+#include "nonaxis/bus/state_files.hpp"
 #include "nonaxis/bus/token.hpp"
 #include "nonaxis/operator/client.hpp"
 #include "scratch_dir.hpp"
+#include "state_fixture.hpp"
 
 namespace nonaxis::op {
 namespace {
@@ -134,6 +137,26 @@ TEST_F(ClientTest, BootWithoutStateFailsClosedToTierZero) {
   EXPECT_TRUE(b["snapshot"].is_null());
   EXPECT_NE(b["consistency_checks"]["details"][0]["detail"].get<std::string>().find("no answer"), std::string::npos);
   EXPECT_EQ(client_->submit_review({"exec_unfamiliar", {"ls", true}, {}, ""}).decision_method, "fail_closed");
+}
+
+// A CLI command is a process of its own: a failed boot must bind the next client too,
+// until a boot finds authoritative state again.
+TEST_F(ClientTest, AFailedBootBindsLaterClientsUntilABootSucceeds) {
+  EXPECT_EQ(Client(layout, keys).submit_review({"exec_unfamiliar", {"ls", true}, {}, ""}).decision, "pending");
+  EXPECT_TRUE(client_->boot()["snapshot"].is_null());
+  Client next(layout, keys);
+  const Result blocked = next.submit_review({"exec_unfamiliar", {"ls", true}, {}, ""});
+  EXPECT_EQ(blocked.decision_method, "fail_closed");
+  EXPECT_TRUE(blocked.request_id.empty());
+  // The Arbiter publishes a snapshot; the next boot succeeds and lifts the restriction.
+  const Json snap = bus::make_snapshot(bus::testing::sample_state_body(), nullptr, std::string(64, 'a'));
+  bus::UniqueFd snaps = bus::open_dir(layout.snapshots());
+  bus::write_new_file(snaps.get(), snap["snapshot_id"].get<std::string>() + ".json", bus::canonical_dump(snap));
+  bus::UniqueFd st = bus::open_dir(layout.state());
+  bus::write_new_file(st.get(), bus::kCurrentSnapshotFile,
+                      Json{{"snapshot_id", snap["snapshot_id"]}, {"state_hash", snap["state_hash"]}}.dump());
+  ASSERT_FALSE(next.boot()["snapshot"].is_null()) << "the test's snapshot should be authoritative";
+  EXPECT_EQ(Client(layout, keys).submit_review({"exec_unfamiliar", {"ls", true}, {}, ""}).decision, "pending");
 }
 
 TEST_F(ClientTest, HandoffsAndProposalsAreFiledAsSignedStateMessages) {

@@ -59,8 +59,11 @@ class Client {
   // 20), last_handoff, consistency_checks, allowed_tiers}. From the State API when
   // configured, else from state/. When no trustworthy snapshot comes back (the Arbiter
   // is unreachable, or has no state), snapshot is null and, fail closed, this client
-  // then allows tier 0 actions only, until a later boot succeeds.
+  // then allows tier 0 actions only, until a later boot succeeds. The answer is also
+  // kept in the Operator's private directory (kTier0OnlyMarker), so every later
+  // client, such as the next `nonaxis-operator submit` process, obeys it too.
   bus::Json boot();
+  static constexpr const char* kTier0OnlyMarker = "session.tier0-only";
 
   // Session end: files a session-handoff.schema.json payload (handoff_id, timestamp
   // and snapshot_id are filled in when absent). Returns the handoff id; the Arbiter's
@@ -101,6 +104,7 @@ class Client {
  private:
   Result from_decision(const std::string& request_id, const bus::Json& decision);
   void file_state_message(bus::MessageType type, const bus::Json& payload, const std::string& id);
+  void remember_boot_outcome();
   bus::GroupCommitter& submitter();
   std::optional<bus::Json> read_decision(const std::string& request_id, bool final);
 

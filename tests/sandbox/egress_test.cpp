@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cstring>
 #include <cstdlib>
 #include <thread>
 
@@ -38,26 +39,30 @@ class SimulatedInternet {
       const int ns = ::open(("/run/netns/" + name_).c_str(), O_RDONLY | O_CLOEXEC);
       if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) return;
       ::close(ns);
-      for (const char* ip : {"198.51.100.10", "198.51.100.20"}) {
-        const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      // One listener on port 8080 per peer address, IPv4 and IPv6 alike.
+      auto listen_on = [this](const char* ip) {
+        sockaddr_storage ss{};
+        socklen_t len = 0;
+        const bool v6 = std::strchr(ip, ':') != nullptr;
+        if (v6) {
+          auto* sa = reinterpret_cast<sockaddr_in6*>(&ss);
+          sa->sin6_family = AF_INET6;
+          sa->sin6_port = htons(8080);
+          ::inet_pton(AF_INET6, ip, &sa->sin6_addr);
+          len = sizeof *sa;
+        } else {
+          auto* sa = reinterpret_cast<sockaddr_in*>(&ss);
+          sa->sin_family = AF_INET;
+          sa->sin_port = htons(8080);
+          ::inet_pton(AF_INET, ip, &sa->sin_addr);
+          len = sizeof *sa;
+        }
+        const int s = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
         const int one = 1;
         ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        sockaddr_in sa{};
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons(8080);
-        ::inet_pton(AF_INET, ip, &sa.sin_addr);
-        if (::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 && ::listen(s, 8) == 0) listeners_.push_back(s);
-      }
-      for (const char* ip : {"2001:db8::10", "2001:db8::20"}) {
-        const int s = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        const int one = 1;
-        ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        sockaddr_in6 sa{};
-        sa.sin6_family = AF_INET6;
-        sa.sin6_port = htons(8080);
-        ::inet_pton(AF_INET6, ip, &sa.sin6_addr);
-        if (::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 && ::listen(s, 8) == 0) listeners_.push_back(s);
-      }
+        if (::bind(s, reinterpret_cast<sockaddr*>(&ss), len) == 0 && ::listen(s, 8) == 0) listeners_.push_back(s);
+      };
+      for (const char* ip : {"198.51.100.10", "198.51.100.20", "2001:db8::10", "2001:db8::20"}) listen_on(ip);
     });
     t.join();
     ok_ = listeners_.size() == 4;

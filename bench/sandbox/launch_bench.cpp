@@ -302,6 +302,7 @@ int main(int argc, char** argv) {
   // Pre-created namespaces are pinned by bind mounts: release them before deleting.
   sb::NetnsPool(dir / "state" / "netns-pool").drain();
   std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
+  // NONAXIS_BENCH_KEEP=1 keeps the state directory: its records carry per-phase timings.
+  if (std::getenv("NONAXIS_BENCH_KEEP") == nullptr) std::filesystem::remove_all(dir, ec);
   return 0;
 }

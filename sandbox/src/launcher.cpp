@@ -58,32 +58,37 @@ Pipe make_report_channel() {
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-// Child side: sends `m` with descriptor `fd` attached. Async-signal-safe.
-bool send_with_fd(int sock, const ChildMessage& m, int fd) {
-  iovec iov{const_cast<ChildMessage*>(&m), sizeof m};
+// One report message with room for one attached descriptor. No allocation, so the
+// child may use it between clone and exec.
+struct FdMessage {
+  iovec iov;
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  explicit FdMessage(ChildMessage& m) : iov{&m, sizeof m} {
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+  }
+  FdMessage(const FdMessage&) = delete;
+  FdMessage& operator=(const FdMessage&) = delete;
+};
+
+// Child side: sends `m` with descriptor `fd` attached. Async-signal-safe.
+bool send_with_fd(int sock, const ChildMessage& m, int fd) {
+  FdMessage msg(const_cast<ChildMessage&>(m));
+  cmsghdr* c = CMSG_FIRSTHDR(&msg.mh);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  return ::sendmsg(sock, &mh, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof m);
+  return ::sendmsg(sock, &msg.mh, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof m);
 }
 
 // Supervisor side: one message, and the descriptor attached to it if any (CLOEXEC).
 ssize_t recv_message(int sock, ChildMessage& m, UniqueFd& fd_out) {
-  iovec iov{&m, sizeof m};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
+  FdMessage msg(m);
+  msghdr& mh = msg.mh;
   ssize_t n = 0;
   while ((n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
   }

@@ -20,8 +20,10 @@
 namespace nonaxis::sandbox {
 namespace {
 
-// A record is a few KiB; the window only has to hold the last complete line.
-constexpr std::size_t kTailWindow = std::size_t{1} << 20;
+// A record is a few KiB, so the last complete line is almost always within the first
+// window; the window grows (doubling) only for a longer line or a torn tail, up to 1 MiB.
+constexpr std::size_t kFirstTailWindow = std::size_t{64} << 10;
+constexpr std::size_t kMaxTailWindow = std::size_t{1} << 20;
 
 [[noreturn]] void fail(const std::string& what, int err) { throw std::system_error(err, std::generic_category(), what); }
 
@@ -41,13 +43,21 @@ std::string chain_head(int fd, const std::filesystem::path& record_dir) {
     }
     return std::string(bus::kGenesisHash);
   }
-  const std::size_t window = std::min(size, kTailWindow);
-  std::string buf(window, '\0');
-  if (::pread(fd, buf.data(), window, static_cast<off_t>(size - window)) != static_cast<ssize_t>(window)) {
-    fail("read record log tail", errno);
+  std::size_t window = std::min(size, kFirstTailWindow);
+  std::string buf;
+  std::size_t end = std::string::npos, start = std::string::npos;
+  for (;;) {
+    buf.assign(window, '\0');
+    if (::pread(fd, buf.data(), window, static_cast<off_t>(size - window)) != static_cast<ssize_t>(window)) {
+      fail("read record log tail", errno);
+    }
+    end = buf.rfind('\n');
+    start = end == std::string::npos || end == 0 ? std::string::npos : buf.rfind('\n', end - 1);
+    // Enough when the window holds the whole last complete line, or the whole file.
+    if ((end != std::string::npos && start != std::string::npos) || window == size) break;
+    if (window >= kMaxTailWindow) fail("record log: last line longer than 1 MiB", EIO);
+    window = std::min({size, window * 2, kMaxTailWindow});
   }
-  std::size_t end = buf.rfind('\n');
-  if (end == std::string::npos && window < size) fail("record log: last line longer than 1 MiB", EIO);
   if (end + 1 != window) {
     // A line without its newline was being written when the machine stopped; it was
     // never acknowledged, so it is not part of the chain.
@@ -57,9 +67,7 @@ std::string chain_head(int fd, const std::filesystem::path& record_dir) {
     buf.resize(keep);
   }
   end = buf.size() - 1;
-  const std::size_t start = buf.rfind('\n', end - 1);
   const std::size_t from = start == std::string::npos ? 0 : start + 1;
-  if (start == std::string::npos && window < size) fail("record log: last line longer than 1 MiB", EIO);
   try {
     return bus::envelope_hash(bus::Json::parse(buf.substr(from, end - from)));
   } catch (const std::exception& e) {

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nonaxis/bus/crypto.hpp"
@@ -113,20 +114,27 @@ std::size_t remove_entries(const std::filesystem::path& dir, bool all) {
 
 }  // namespace
 
+UniqueFd NetnsPool::lock(int how) const {
+  UniqueFd fd(::open((dir_ / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  int rc = -1;
+  while (fd.valid() && (rc = ::flock(fd.get(), how)) != 0 && errno == EINTR) {
+  }
+  return rc == 0 ? std::move(fd) : UniqueFd();
+}
+
 std::size_t NetnsPool::drain() {
-  UniqueFd lock(::open((dir_ / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!lock.valid() || ::flock(lock.get(), LOCK_EX) != 0) return 0;
-  return remove_entries(dir_, true);
+  const UniqueFd held = lock(LOCK_EX);
+  return held.valid() ? remove_entries(dir_, true) : 0;
 }
 
 std::size_t NetnsPool::refill(std::size_t target) {
-  UniqueFd lock(::open((dir_ / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!lock.valid() || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) return 0;
-  return refill_locked(target);
+  const UniqueFd held = try_lock();
+  return held.valid() ? refill_with_lock_held(target) : 0;
 }
 
-std::size_t NetnsPool::refill_locked(std::size_t target) {
+std::size_t NetnsPool::refill_with_lock_held(std::size_t target) {
   remove_entries(dir_, false);
+  target = std::min<std::size_t>(target, 16);  // a pool, not a hoard
   std::size_t made = 0;
   for (std::size_t have = ready_count(); have < target; ++have) {
     if (!make_one(dir_)) break;
@@ -135,14 +143,6 @@ std::size_t NetnsPool::refill_locked(std::size_t target) {
   return made;
 }
 
-std::size_t NetnsPool::refill_with_lock_held(std::size_t target) {
-  return refill_locked(std::min<std::size_t>(target, 16));  // a pool, not a hoard
-}
-
-UniqueFd NetnsPool::try_lock() {
-  UniqueFd lock(::open((dir_ / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!lock.valid() || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) return UniqueFd();
-  return lock;
-}
+UniqueFd NetnsPool::try_lock() { return lock(LOCK_EX | LOCK_NB); }
 
 }  // namespace nonaxis::sandbox

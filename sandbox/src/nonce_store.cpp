@@ -12,6 +12,7 @@
 
 #include "nonaxis/bus/canonical_json.hpp"
 #include "nonaxis/bus/crypto.hpp"
+#include "nonaxis/bus/fd.hpp"
 #include "nonaxis/bus/ids.hpp"
 #include "nonaxis/sandbox/durable_write.hpp"
 
@@ -26,16 +27,6 @@ constexpr std::string_view kSuffix = ".spent";
 
 std::int64_t seconds_of(bus::SysTime t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-void write_all_or_throw(int fd, const std::string& s) {
-  std::size_t off = 0;
-  while (off < s.size()) {
-    const ssize_t n = ::write(fd, s.data() + off, s.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail("write nonce mark", n < 0 ? errno : EIO);
-    off += static_cast<std::size_t>(n);
-  }
 }
 
 // Gives the unnamed (O_TMPFILE) or temporary inode `fd` the name `name`; linkat
@@ -150,7 +141,8 @@ SpendResult NonceStore::spend(const std::string& nonce, const std::string& token
       if (!name.empty()) ::unlinkat(dir, name.c_str(), 0);
     }
   } unlink_temp{dirfd.get(), temp};
-  write_all_or_throw(fd.get(), bus::canonical_dump(mark) + "\n");
+  const std::string bytes = bus::canonical_dump(mark) + "\n";
+  bus::write_all(fd.get(), bytes.data(), bytes.size(), "nonce mark");
   const std::int64_t exp_s = seconds_of(*expires) + 1;  // rounded up: never earlier than the expiry
   const timespec times[2] = {{exp_s, 0}, {exp_s, 0}};
   if (::futimens(fd.get(), times) != 0) fail("set nonce mark expiry", errno);

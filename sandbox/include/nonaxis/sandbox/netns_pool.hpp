@@ -3,8 +3,8 @@
 // network namespace takes the kernel's rtnl lock, which the asynchronous teardown of
 // earlier namespaces holds across RCU grace periods; under load that wait dominated
 // the launch. A helper left behind by an earlier launch therefore creates namespaces
-// ahead of time (loopback
-// up, the default-drop nftables table installed) and pins each one with a bind mount
+// ahead of time (loopback up, the default-drop nftables table installed) and pins each
+// one with a bind mount
 // at <dir>/<uuid>.ns, offered by the marker <uuid>.free. A launch claims one by
 // unlinking the marker (atomic, so never two executions in one namespace), and the
 // helper later unmounts and removes claimed entries, so a namespace is never reused.
@@ -25,8 +25,9 @@ class NetnsPool {
   UniqueFd claim();
 
   // Removes claimed and half-made entries, then creates namespaces until `target`
-  // are ready. Skipped (returns 0) while another process holds the pool's lock.
-  // Returns the number created.
+  // (at most 16) are ready. Skipped (returns 0) while another process holds the
+  // pool's lock. Returns the number created. It moves the calling thread into each
+  // namespace it makes, so only a disposable process calls it.
   std::size_t refill(std::size_t target);
 
   // The pool's lock if nobody else holds it (invalid otherwise). A launch takes it
@@ -43,7 +44,7 @@ class NetnsPool {
   std::size_t ready_count() const;
 
  private:
-  std::size_t refill_locked(std::size_t target);
+  UniqueFd lock(int how) const;  // flock on <dir>/.lock; invalid if not taken
   std::filesystem::path dir_;
 };
 

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -32,6 +33,16 @@ class ClientTest : public ::testing::Test {
 
   Json filed(const std::string& id) {
     return Json::parse(bus::read_whole_file(layout.pending_review() + "/" + id + ".json", 1 << 20));
+  }
+  // Writes what the Arbiter would have written under state/ (or state/snapshots/).
+  void write_state(const std::string& dir, const std::string& name, const std::string& bytes) {
+    bus::UniqueFd d = bus::open_dir(dir);
+    bus::write_new_file(d.get(), name, bytes);
+  }
+  std::string jsonl(int n, const std::function<Json(int)>& line) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += line(i).dump() + "\n";
+    return out;
   }
   void publish_decision(const std::string& id, const std::string& decision, bool final) {
     Json p = {{"review_request_id", id}, {"assessment_id", std::string(bus::kNilUuid)}, {"decision", decision},
@@ -95,13 +106,10 @@ TEST_F(ClientTest, PollSeesTheEscalationThenTheFinalDecision) {
 
 TEST_F(ClientTest, BootReturnsTheLedgerTailAndAlwaysIncludeEntries) {
   EXPECT_TRUE(client_->boot()["ledger"].empty());
-  std::string lines;
-  for (int i = 0; i < 40; ++i) {
-    Json e = {{"decision_id", std::to_string(i)}, {"tags", i == 2 ? Json::array({"always_include"}) : Json::array()}};
-    lines += e.dump() + "\n";
-  }
-  bus::UniqueFd st = bus::open_dir(layout.state());
-  bus::write_new_file(st.get(), "decision_ledger.jsonl", lines);
+  write_state(layout.state(), "decision_ledger.jsonl", jsonl(40, [](int i) {
+                return Json{{"decision_id", std::to_string(i)},
+                            {"tags", i == 2 ? Json::array({"always_include"}) : Json::array()}};
+              }));
   const Json b = client_->boot();
   ASSERT_EQ(b["ledger"].size(), 31u);
   EXPECT_EQ(b["ledger"][0]["decision_id"], "2");
@@ -110,10 +118,8 @@ TEST_F(ClientTest, BootReturnsTheLedgerTailAndAlwaysIncludeEntries) {
 }
 
 TEST_F(ClientTest, BootReturnsTheLastTwentyEventsOldestFirst) {
-  std::string lines;
-  for (int i = 0; i < 25; ++i) lines += Json{{"event_id", std::to_string(i)}, {"event_type", "PROPOSED"}}.dump() + "\n";
-  bus::UniqueFd st = bus::open_dir(layout.state());
-  bus::write_new_file(st.get(), "events.jsonl", lines);
+  write_state(layout.state(), "events.jsonl",
+              jsonl(25, [](int i) { return Json{{"event_id", std::to_string(i)}, {"event_type", "PROPOSED"}}; }));
   const Json b = client_->boot();
   ASSERT_EQ(b["recent_events"].size(), 20u);
   EXPECT_EQ(b["recent_events"][0]["event_id"], "5");
@@ -150,11 +156,9 @@ TEST_F(ClientTest, AFailedBootBindsLaterClientsUntilABootSucceeds) {
   EXPECT_TRUE(blocked.request_id.empty());
   // The Arbiter publishes a snapshot; the next boot succeeds and lifts the restriction.
   const Json snap = bus::make_snapshot(bus::testing::sample_state_body(), nullptr, std::string(64, 'a'));
-  bus::UniqueFd snaps = bus::open_dir(layout.snapshots());
-  bus::write_new_file(snaps.get(), snap["snapshot_id"].get<std::string>() + ".json", bus::canonical_dump(snap));
-  bus::UniqueFd st = bus::open_dir(layout.state());
-  bus::write_new_file(st.get(), bus::kCurrentSnapshotFile,
-                      Json{{"snapshot_id", snap["snapshot_id"]}, {"state_hash", snap["state_hash"]}}.dump());
+  write_state(layout.snapshots(), snap["snapshot_id"].get<std::string>() + ".json", bus::canonical_dump(snap));
+  write_state(layout.state(), bus::kCurrentSnapshotFile,
+              Json{{"snapshot_id", snap["snapshot_id"]}, {"state_hash", snap["state_hash"]}}.dump());
   ASSERT_FALSE(next.boot()["snapshot"].is_null()) << "the test's snapshot should be authoritative";
   EXPECT_EQ(Client(layout, keys).submit_review({"exec_unfamiliar", {"ls", true}, {}, ""}).decision, "pending");
 }

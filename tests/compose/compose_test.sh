@@ -196,8 +196,11 @@ else bad "benign request: exit $rc, $out $(cat "$W/stderr")"; fi
 
 say "   ... and run in the sandbox by the launcher (the agent never holds the token key)"
 run "$D" exec -u 10001:10000 "$OPC" nonaxis-exec-spool submit --token "/var/lib/governance/tokens/$benign_id.json" --file /tmp/benign.sh --wait 60
-if [ "$rc" = 0 ] && echo "$out" | jget stdout | grep -q "building report" && [ -n "$(echo "$out" | jget record.signature.value)" ]; then
-  ok "sandboxed run: exit 0, output '$(echo "$out" | jget stdout | head -n1)', signed execution record, layers $(echo "$out" | jget record.payload.layers.active)"
+# The output is read whole before it is matched: `jget | grep -q` under pipefail fails
+# whenever grep exits before jget has finished writing (EPIPE).
+run_stdout=$(echo "$out" | jget stdout || true)
+if [ "$rc" = 0 ] && [[ "$run_stdout" == *"building report"* ]] && [ -n "$(echo "$out" | jget record.signature.value)" ]; then
+  ok "sandboxed run: exit 0, output '${run_stdout%%$'\n'*}', signed execution record, layers $(echo "$out" | jget record.payload.layers.active)"
 else bad "sandboxed run: exit $rc, $out $(cat "$W/stderr")"; fi
 sandbox_run=$out
 run "$D" exec -u 10001:10000 "$OPC" nonaxis-exec-spool submit --token "/var/lib/governance/tokens/$benign_id.json" --file /tmp/benign.sh --wait 60
@@ -227,7 +230,7 @@ t3=$(echo "$out" | jget request_id)
 if [ "$rc" = 21 ] && [ "$(echo "$out" | jget decision)" = escalate ]; then ok "tier 3 request $t3 escalated (exit 21)"
 else bad "tier 3 request: exit $rc, $out $(cat "$W/stderr")"; fi
 run as_arbiter nonaxis-arbiter approvals list
-if [ "$rc" = 0 ] && echo "$out" | grep -q "$t3"; then ok "approvals list shows it"; else bad "approvals list: exit $rc, $out"; fi
+if [ "$rc" = 0 ] && [[ "$out" == *"$t3"* ]]; then ok "approvals list shows it"; else bad "approvals list: exit $rc, $out"; fi
 run as_arbiter nonaxis-arbiter approvals approve "$t3" --by alice --reason "reviewed in CI" --wait 30
 if [ "$rc" = 0 ]; then ok "approved by alice: $out"; else bad "approve: exit $rc, $out $(cat "$W/stderr")"; fi
 run as_agent nonaxis-operator status "$t3" --json

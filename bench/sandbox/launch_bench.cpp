@@ -89,6 +89,37 @@ Stats time_n(int n, const std::function<bool()>& once, bool* ok) {
   return stats(v);
 }
 
+// Times `step` (returns 0 on success) in a fresh forked child with no_new_privs set,
+// as a launch's child runs it.
+Stats time_in_child(int n, const std::function<int()>& step, bool* ok) {
+  std::vector<double> v;
+  *ok = true;
+  for (int i = 0; i < n && *ok; ++i) {
+    int p[2];
+    if (::pipe(p) != 0) {
+      *ok = false;
+      break;
+    }
+    if (::fork() == 0) {
+      ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+      const auto t = Clock::now();
+      const int rc = step();
+      const double ms = ms_since(t);
+      (void)!::write(p[1], &ms, sizeof ms);
+      ::_exit(rc == 0 ? 0 : 1);
+    }
+    double ms = 0;
+    (void)!::read(p[0], &ms, sizeof ms);
+    int st = 0;
+    ::wait(&st);
+    *ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    ::close(p[0]);
+    ::close(p[1]);
+    v.push_back(ms);
+  }
+  return *ok ? stats(v) : Stats{};
+}
+
 void row(const char* name, const Stats& s, bool ok, const char* note = "") {
   if (!ok) {
     std::printf("| %-58s | %8s | %8s | %s |\n", name, "n/a", "n/a", note);
@@ -125,7 +156,10 @@ int main(int argc, char** argv) {
 
   // Tokens are issued up front: issuing is the Arbiter's cost, not the sandbox's.
   std::vector<std::string> tokens;
-  for (int i = 0; i < 2 * n + 5; ++i) {
+  // NONAXIS_BENCH_BASELINE_BIN: an earlier build of nonaxis-sandbox, timed in the same
+  // run, alternating launch by launch with this one (a before/after comparison).
+  const char* baseline_bin = std::getenv("NONAXIS_BENCH_BASELINE_BIN");
+  for (int i = 0; i < (baseline_bin != nullptr ? 3 : 2) * n + 6; ++i) {
     bus::TokenGrant g;
     g.action_type = "exec_unfamiliar";
     g.content_hash = true_hash;
@@ -153,12 +187,34 @@ int main(int argc, char** argv) {
   // Warm-up (page cache, first netns) outside the measurement.
   spawn({sandbox_bin, "run", "--token", tokens[static_cast<std::size_t>(ti++)], "--file", "/bin/true", "--state-dir",
          (dir / "state").string()});
-  const Stats nx = time_n(n, [&] {
-    return spawn({sandbox_bin, "run", "--token", tokens[static_cast<std::size_t>(ti++)], "--file", "/bin/true",
-                  "--state-dir", (dir / "state").string()}) == 0;
-  }, &ok);
+  auto launch = [&](const std::string& bin, const char* state) {
+    return spawn({bin, "run", "--token", tokens[static_cast<std::size_t>(ti++)], "--file", "/bin/true",
+                  "--state-dir", (dir / state).string()}) == 0;
+  };
+  Stats nx{}, nx_base{};
+  bool base_ok = true;
+  if (baseline_bin == nullptr) {
+    nx = time_n(n, [&] { return launch(sandbox_bin, "state"); }, &ok);
+  } else {
+    launch(baseline_bin, "state-baseline");  // its own warm-up
+    std::vector<double> a, b;
+    ok = true;
+    for (int i = 0; i < n; ++i) {
+      auto t = Clock::now();
+      ok = launch(sandbox_bin, "state") && ok;
+      a.push_back(ms_since(t));
+      t = Clock::now();
+      base_ok = launch(baseline_bin, "state-baseline") && base_ok;
+      b.push_back(ms_since(t));
+    }
+    nx = stats(a);
+    nx_base = stats(b);
+  }
   row("nonaxis-sandbox run (all layers, durable nonce + record)", nx, ok, "pre-created netns");
   const bool nx_ok = ok;
+  if (baseline_bin != nullptr) {
+    row("same, baseline build (NONAXIS_BENCH_BASELINE_BIN), alternating", nx_base, base_ok, baseline_bin);
+  }
   // The same without the namespace pool: every launch creates its network namespace.
   ::setenv("NONAXIS_SANDBOX_NETNS_POOL", "0", 1);
   const Stats nx_fresh = time_n(n, [&] {
@@ -268,29 +324,16 @@ int main(int argc, char** argv) {
   }
   {
     const int abi = sb::landlock_abi_version();
-    std::vector<double> v;
-    bool good = abi > 0;
-    for (int i = 0; i < n && good; ++i) {
-      int p[2];
-      if (::pipe(p) != 0) break;
-      if (::fork() == 0) {
-        ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-        const auto t = Clock::now();
-        const int rc = sb::apply_landlock(abi, nullptr);
-        const double ms = ms_since(t);
-        (void)!::write(p[1], &ms, sizeof ms);
-        ::_exit(rc == 0 ? 0 : 1);
-      }
-      double ms = 0;
-      (void)!::read(p[0], &ms, sizeof ms);
-      int st = 0;
-      ::wait(&st);
-      good = good && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-      ::close(p[0]);
-      ::close(p[1]);
-      v.push_back(ms);
-    }
-    row("Landlock ruleset + restrict_self", good ? stats(v) : Stats{}, good);
+    const Stats ll = time_in_child(n, [abi] { return abi > 0 ? sb::apply_landlock(abi, nullptr) : -1; }, &ok);
+    row("Landlock ruleset + restrict_self", ll, ok);
+  }
+  {
+    const auto notify = sb::compile_seccomp_profile(cfg.seccomp_profile_path(), sb::DenyMode::kNotify);
+    const Stats sc = time_in_child(n, [&notify] {
+      int listener = -1;
+      return sb::install_seccomp(notify.program, &listener);
+    }, &ok);
+    row("install seccomp filter with listener (binary-tree layout)", sc, ok);
   }
   {
     const auto rk = bus::KeyRing::from_secret("S", kRecordKey).current();
@@ -301,6 +344,7 @@ int main(int argc, char** argv) {
   }
   // Pre-created namespaces are pinned by bind mounts: release them before deleting.
   sb::NetnsPool(dir / "state" / "netns-pool").drain();
+  if (baseline_bin != nullptr) sb::NetnsPool(dir / "state-baseline" / "netns-pool").drain();
   std::error_code ec;
   // NONAXIS_BENCH_KEEP=1 keeps the state directory: its records carry per-phase timings.
   if (std::getenv("NONAXIS_BENCH_KEEP") == nullptr) std::filesystem::remove_all(dir, ec);

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "nonaxis/sandbox/egress.hpp"
-#include "nonaxis/sandbox/netns_thread.hpp"
+#include "nonaxis/sandbox/netns_socket.hpp"
 
 namespace nonaxis::sandbox {
 namespace {
@@ -35,6 +35,17 @@ struct SocketDeleter {
   void operator()(mnl_socket* s) const { mnl_socket_close(s); }
 };
 using SocketPtr = std::unique_ptr<mnl_socket, SocketDeleter>;
+
+// A bound netfilter socket of the namespace `netns_fd`; null (errno set) on failure.
+SocketPtr netfilter_socket(int netns_fd) {
+  UniqueFd fd = socket_in_netns(netns_fd, AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER);
+  if (!fd.valid()) return nullptr;
+  SocketPtr nl(mnl_socket_fdopen(fd.get()));
+  if (!nl) return nullptr;
+  (void)fd.release();  // owned by nl now
+  if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) return nullptr;
+  return nl;
+}
 
 void add_expr(nftnl_rule* r, nftnl_expr* e) {
   if (e == nullptr) throw std::runtime_error("nftnl_expr_alloc");
@@ -197,7 +208,7 @@ std::string send_and_ack(mnl_socket* nl, const void* buf, std::size_t len, int a
 }  // namespace
 
 std::string install_egress_table(int netns_fd, const EgressPlan& plan) {
-  return in_netns(netns_fd, [&]() -> std::string {
+  try {
     std::vector<RulePtr> rules = build_rules(plan);
     // Sized for the batch (a rule message is well under 1 KiB): zeroing a fixed 1 MiB
     // buffer cost more page faults than building the whole table.
@@ -246,22 +257,24 @@ std::string install_egress_table(int netns_fd, const EgressPlan& plan) {
     }
     nftnl_batch_end(static_cast<char*>(mnl_nlmsg_batch_current(batch)), seq++);
     next();
-    SocketPtr nl(mnl_socket_open(NETLINK_NETFILTER));
-    if (!nl || mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
+    SocketPtr nl = netfilter_socket(netns_fd);
+    if (!nl) {
       mnl_nlmsg_batch_stop(batch);
       return std::string("netfilter socket: ") + std::strerror(errno);
     }
     std::string err = send_and_ack(nl.get(), mnl_nlmsg_batch_head(batch), mnl_nlmsg_batch_size(batch), acks);
     mnl_nlmsg_batch_stop(batch);
     return err;
-  });
+  } catch (const std::exception& e) {
+    return e.what();
+  }
 }
 
 std::vector<RuleCounter> read_egress_counters(int netns_fd) {
   std::vector<RuleCounter> out;
-  const std::string err = in_netns(netns_fd, [&]() -> std::string {
-    SocketPtr nl(mnl_socket_open(NETLINK_NETFILTER));
-    if (!nl || mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) return "netfilter socket";
+  const std::string err = [&]() -> std::string {
+    SocketPtr nl = netfilter_socket(netns_fd);
+    if (!nl) return "netfilter socket";
     std::vector<char> buf(static_cast<std::size_t>(MNL_SOCKET_BUFFER_SIZE) * 4);
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, 1);
     RulePtr filter(nftnl_rule_alloc());
@@ -295,7 +308,7 @@ std::vector<RuleCounter> read_egress_counters(int netns_fd) {
       const int rc = mnl_cb_run(buf.data(), static_cast<std::size_t>(n), 1, portid, cb, &out);
       if (rc <= MNL_CB_STOP) return rc == MNL_CB_STOP ? "" : "netlink dump failed";
     }
-  });
+  }();
   if (!err.empty()) out.push_back(RuleCounter{"error: " + err, 0, 0});
   return out;
 }

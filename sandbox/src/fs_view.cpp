@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -39,11 +40,15 @@ bool copy_small_file(const std::string& src, const std::string& dst) {
   if (in < 0) return true;
   const int out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
   bool ok = out >= 0;
-  std::array<char, 65536> buf;  // filled by read()
-  while (ok) {
-    const ssize_t n = ::read(in, buf.data(), buf.size());
-    if (n <= 0) break;
-    ok = ::write(out, buf.data(), static_cast<std::size_t>(n)) == n;
+  // In-kernel copy: no buffer on the child's stack, whose pages would each take a
+  // copy-on-write fault right after clone (about a third of the copy's cost).
+  off_t at = 0;
+  while (ok && at < st.st_size) {
+    const ssize_t n = ::sendfile(out, in, &at, static_cast<std::size_t>(st.st_size - at));
+    if (n <= 0) {
+      ok = n == 0;  // shrank under us: keep what was copied
+      break;
+    }
   }
   ::close(in);
   if (out >= 0) ::close(out);

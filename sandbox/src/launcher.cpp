@@ -275,18 +275,25 @@ bool pump(int fd, StreamCapture& s, std::size_t cap) {
 }
 
 // One forked process, left behind when the launch returns, that (1) holds the last
-// reference to the canaries' inotify descriptor, whose final close waits out an SRCU
-// grace period (about 12 ms), and (2) runs `task` (refilling the netns pool). The
-// gate pipe makes sure the helper's close is the last one: it waits for EOF, which
-// comes only after this process has closed its own copy. It keeps no other
-// descriptor, so the caller's output pipes reach EOF when the caller exits.
-void spawn_post_run_helper(int inotify_fd, int keep_fd, const std::function<void()>& task) {
+// references in `release_fds` and closes them, and (2) runs `task` (refilling the
+// netns pool), both off the caller's path. The descriptors are those whose last
+// close is slow: the canaries' inotify descriptor waits out an SRCU grace period
+// (about 12 ms), and the child's mount namespace unmounts its tree behind an
+// expedited RCU grace period. The gate pipe makes sure the helper's closes are the
+// last ones: it waits for EOF, which comes only after this process has closed its
+// own copies. It keeps no other descriptor, so the caller's output pipes reach EOF
+// when the caller exits. (Removing the execution directory here too was measured
+// and dropped: back to back, the next launch's workspace creation waited on the
+// helper's ext4 unlinks and lost more than the caller saved.)
+void spawn_post_run_helper(std::vector<int> release_fds, int keep_fd, const std::function<void()>& task) {
   int gate[2] = {-1, -1};
   if (::pipe2(gate, O_CLOEXEC) != 0) gate[0] = gate[1] = -1;
+  std::vector<int> keep = release_fds;
+  keep.push_back(keep_fd);
+  keep.push_back(gate[0]);
+  std::sort(keep.begin(), keep.end());  // before fork: the child only makes syscalls
   const pid_t pid = gate[0] >= 0 ? ::fork() : -1;
   if (pid == 0) {
-    int keep[3] = {inotify_fd, keep_fd, gate[0]};
-    std::sort(std::begin(keep), std::end(keep));
     unsigned from = 0;
     for (const int k : keep) {
       if (k < 0) continue;
@@ -298,7 +305,9 @@ void spawn_post_run_helper(int inotify_fd, int keep_fd, const std::function<void
     char c = 0;
     while (::read(gate[0], &c, 1) < 0 && errno == EINTR) {
     }
-    ::close(inotify_fd);
+    for (const int fd : release_fds) {
+      if (fd >= 0) ::close(fd);
+    }
     if (task) {
       try {
         task();
@@ -307,8 +316,10 @@ void spawn_post_run_helper(int inotify_fd, int keep_fd, const std::function<void
     }
     ::_exit(0);
   }
-  // Without a helper, this close is the last one and pays the wait itself.
-  if (inotify_fd >= 0) ::close(inotify_fd);
+  // Without a helper, these closes are the last ones and pay the waits themselves.
+  for (const int fd : release_fds) {
+    if (fd >= 0) ::close(fd);
+  }
   if (gate[1] >= 0) ::close(gate[1]);
   if (gate[0] >= 0) ::close(gate[0]);
 }
@@ -480,9 +491,13 @@ LaunchResult launch_and_supervise(const LaunchRequest& req) {
   };
   auto kill_child = [&]() { ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0); };
 
-  UniqueFd netns;
+  UniqueFd netns, child_mntns;
   std::string setup_error;
   try {
+    // Held until the post-run helper: the child's exit then leaves the namespace's
+    // unmounting (and its RCU grace period) to the helper instead of the exit the
+    // supervisor waits for.
+    child_mntns.reset(::open(("/proc/" + std::to_string(pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
     write_id_map(pid, "uid_map", cfg.sandbox_uid);
     write_id_map(pid, "gid_map", cfg.sandbox_gid);
     if (::write(sync.w.get(), "m", 1) != 1) throw std::system_error(errno, std::generic_category(), "release child");
@@ -501,6 +516,17 @@ LaunchResult launch_and_supervise(const LaunchRequest& req) {
     return fail(Refusal::kConfinementFailed, setup_error);
   }
   phase("network_setup");
+  // The spent-nonce fsync overlaps the child's mount work; the content cannot start
+  // before it is done.
+  if (req.make_nonce_durable) {
+    if (std::string e = req.make_nonce_durable(); !e.empty()) {
+      kill_child();
+      reap();
+      ::sigprocmask(SIG_SETMASK, &old_set, nullptr);
+      return fail(Refusal::kNonceLogFailed, e);
+    }
+    phase("nonce_fsync (overlaps the child's filesystem view)");
+  }
   (void)!::write(sync.w.get(), "g", 1);
   sync.w.reset();
 
@@ -597,7 +623,7 @@ LaunchResult launch_and_supervise(const LaunchRequest& req) {
   if (req.on_exit) req.on_exit(netns.get());
   ::sigprocmask(SIG_SETMASK, &old_set, nullptr);
   phase("read_counters");
-  spawn_post_run_helper(canaries->release_fd(), req.post_run_keep_fd, req.post_run_task);
+  spawn_post_run_helper({canaries->release_fd(), child_mntns.release()}, req.post_run_keep_fd, req.post_run_task);
   phase("post_run_helper");
 
   if (WIFEXITED(status)) {

@@ -104,16 +104,31 @@ UniqueFd NonceStore::lock(int how) const {
   return fd;
 }
 
+void SpendClaim::commit() {
+  if (result != SpendResult::kSpent || !dir.valid()) return;
+  if (::fsync(dir.get()) != 0) fail("fsync spent-nonce directory", errno);
+  dir.reset();
+  held_lock.reset();
+}
+
 SpendResult NonceStore::spend(const std::string& nonce, const std::string& token_id, const std::string& expires_at,
                               bus::SysTime now, std::chrono::seconds skew) {
+  SpendClaim c = claim(nonce, token_id, expires_at, now, skew);
+  c.commit();
+  return c.result;
+}
+
+SpendClaim NonceStore::claim(const std::string& nonce, const std::string& token_id, const std::string& expires_at,
+                             bus::SysTime now, std::chrono::seconds skew) {
   const std::string name = path_for(nonce).filename().string();
   const auto expires = bus::parse_rfc3339(expires_at);
   if (!expires) throw std::invalid_argument("expires_at is not RFC 3339");
   // Shared with other spenders, exclusive against prune(): between this expiry check
-  // and the durable mark, no prune can run, so prune() never forgets a nonce whose
-  // token still verifies.
-  const UniqueFd held = lock(LOCK_SH);
-  if (now > *expires + skew) return SpendResult::kExpired;
+  // and the durable mark (commit), no prune can run, so prune() never forgets a nonce
+  // whose token still verifies.
+  SpendClaim out;
+  out.held_lock = lock(LOCK_SH);
+  if (now > *expires + skew) return out;
 
   UniqueFd dirfd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dirfd.valid()) fail("open " + dir_.string(), errno);
@@ -123,7 +138,7 @@ SpendResult NonceStore::spend(const std::string& nonce, const std::string& token
                           {"spent_at", bus::rfc3339_micro(now)}};
   // The mark is complete (bytes, mode and mtime = expiry) before its name exists. The
   // name and the mtime are metadata, journaled no later than the link, so the one
-  // directory fsync below makes both durable (ext4, XFS). The bytes are for people;
+  // directory fsync (commit) makes both durable (ext4, XFS). The bytes are for people;
   // the store never needs them (a torn mark still blocks its nonce).
   std::string temp;
   UniqueFd fd(::openat(dirfd.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
@@ -147,11 +162,15 @@ SpendResult NonceStore::spend(const std::string& nonce, const std::string& token
   const timespec times[2] = {{exp_s, 0}, {exp_s, 0}};
   if (::futimens(fd.get(), times) != 0) fail("set nonce mark expiry", errno);
   if (const int err = link_fd(fd.get(), dirfd.get(), name); err != 0) {
-    if (err == EEXIST) return SpendResult::kReplayed;
+    if (err == EEXIST) {
+      out.result = SpendResult::kReplayed;
+      return out;
+    }
     fail("link nonce mark", err);
   }
-  if (::fsync(dirfd.get()) != 0) fail("fsync " + dir_.string(), errno);
-  return SpendResult::kSpent;
+  out.result = SpendResult::kSpent;
+  out.dir = std::move(dirfd);
+  return out;
 }
 
 bool NonceStore::is_spent(const std::string& nonce) const {

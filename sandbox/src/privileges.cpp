@@ -14,9 +14,13 @@
 namespace nonaxis::sandbox {
 
 int drop_all_capabilities() {
-  // Bounding set first: it needs CAP_SETPCAP, which the capset below removes.
+  // Bounding set first: it needs CAP_SETPCAP, which the capset below removes. Numbers
+  // are contiguous up to the kernel's last capability, past which the kernel answers
+  // EINVAL; stopping there saves ~20 syscalls per launch.
   for (unsigned long cap = 0; cap <= 63; ++cap) {
-    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -errno;
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+    if (errno == EINVAL) break;  // past the last capability this kernel knows
+    return -errno;
   }
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return -errno;
   __user_cap_header_struct hdr{};

@@ -132,6 +132,14 @@ CompiledSeccomp compile_seccomp_profile(const std::filesystem::path& path, DenyM
     }
     // No new privileges is set by the launcher itself; libseccomp must not try to.
     seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);
+    // A binary tree of syscall numbers instead of a linear list (libseccomp's level 2).
+    // The kernel emulates the whole filter once per syscall number when it is installed
+    // (to build its allow cache), so a 290-entry list costs ~0.45 ms per launch; the
+    // tree costs a fraction of that, and each of the content's syscalls is checked in
+    // ~9 comparisons instead of up to 290.
+    if (seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2) != 0) {
+      throw SeccompPolicyError("cannot select the binary-tree filter layout");
+    }
 
     std::set<std::string> must_deny;
     for (const auto& n : p.at("must_deny")) must_deny.insert(n.get<std::string>());
@@ -195,7 +203,7 @@ CompiledSeccomp compile_seccomp_profile_cached(const std::filesystem::path& path
   // Cache entry: <key>.bpf holds the raw program, <key>.meta the summary and the
   // program's own SHA-256, checked on every read. The key covers the profile bytes
   // and the compiler's settings, so any change to either compiles afresh.
-  const std::string key = bus::sha256_hex(bytes + "\nnonaxis-bpf-v2 notify libseccomp " + std::to_string(SCMP_VER_MAJOR) + "." +
+  const std::string key = bus::sha256_hex(bytes + "\nnonaxis-bpf-v3 tree notify libseccomp " + std::to_string(SCMP_VER_MAJOR) + "." +
                                            std::to_string(SCMP_VER_MINOR) + "." + std::to_string(SCMP_VER_MICRO));
   const std::filesystem::path bpf_path = cache_dir / (key + ".bpf");
   const std::filesystem::path meta_path = cache_dir / (key + ".meta");

@@ -266,12 +266,16 @@ SessionOutcome run_session(const SessionRequest& req) {
   }
 
   lap("choose_mac_and_plan_egress");
-  // Last gate: spend the nonce durably. After this the token can never run again.
+  // Last gate: spend the nonce. After this the token can never run again. The mark's
+  // fsync is committed by the launcher while the child builds its view, and before the
+  // content may exec (LaunchRequest::make_nonce_durable).
+  SpendClaim nonce_claim;
   try {
     NonceStore store(cfg.nonce_dir());
     // The clock is read again: the expiry is re-checked under the store's lock, so a
     // concurrent prune never forgets the nonce of a token that is still usable.
-    switch (store.spend(scope.nonce, scope.token_id, scope.expires_at, system_clock::now(), cfg.clock_skew)) {
+    nonce_claim = store.claim(scope.nonce, scope.token_id, scope.expires_at, system_clock::now(), cfg.clock_skew);
+    switch (nonce_claim.result) {
       case SpendResult::kSpent: break;
       case SpendResult::kReplayed: return refuse(Refusal::kNonceReplayed, "token nonce was already used");
       case SpendResult::kExpired: return refuse(Refusal::kTokenExpired, "token expired before its nonce was spent");
@@ -280,7 +284,7 @@ SessionOutcome run_session(const SessionRequest& req) {
     return refuse(Refusal::kNonceLogFailed, std::string("spent-nonce log: ") + e.what());
   }
 
-  lap("spend_nonce_durably");
+  lap("claim_nonce");
   const std::string exec_id = bus::uuid_v4();
   PortForwarder forwarder;
   if (req.mode == Mode::kRunner) {
@@ -317,6 +321,14 @@ SessionOutcome run_session(const SessionRequest& req) {
   lr.etc_resolv = resolv_conf(egress);
   lr.path_grants = grants;
   lr.pooled_netns = pooled_netns.valid() ? pooled_netns.get() : -1;
+  lr.make_nonce_durable = [&nonce_claim]() -> std::string {
+    try {
+      nonce_claim.commit();
+      return "";
+    } catch (const std::exception& e) {
+      return std::string("spent-nonce log: ") + e.what();
+    }
+  };
   if (pool && pool_lock.valid()) {
     lr.post_run_keep_fd = pool_lock.get();
     lr.post_run_task = [&pool, size = cfg.netns_pool_size]() { pool->refill_with_lock_held(size); };

@@ -241,5 +241,16 @@ TEST(SandboxConfinement, WorkspaceIsFreshPerExecution) {
   EXPECT_EQ(st.st_mode & 0777, 0700U);
 }
 
+// Without --keep-workspace, the execution's directory (workspace, canaries, view
+// mount point) is gone when the sandbox returns.
+TEST(SandboxConfinement, ExecutionDirectoryIsRemovedAfterTheRun) {
+  NONAXIS_REQUIRE_ROOT();
+  ProbeRun p;
+  const auto r = p.run({"write-workspace"});
+  ASSERT_EQ(r.exit_code, 0) << r.err_raw;
+  const auto id = r.doc["record"]["payload"]["execution_id"].get<std::string>();
+  EXPECT_FALSE(std::filesystem::exists(p.state() / "run" / id));
+}
+
 }  // namespace
 }  // namespace nonaxis::sandbox

@@ -1,17 +1,23 @@
 // Pre-created network namespaces: each is complete before it is offered (loopback up,
 // the default-drop table), handed out once, and confinement is the same through one.
 #include <gtest/gtest.h>
+#include <linux/sockios.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <set>
 #include <thread>
 
 #include "nonaxis/sandbox/egress.hpp"
 #include "nonaxis/sandbox/netns_pool.hpp"
+#include "nonaxis/sandbox/netns_socket.hpp"
 #include "privileged.hpp"
 #include "sandbox_harness.hpp"
 
@@ -54,6 +60,36 @@ TEST(SandboxNetnsPool, EntriesAreCompleteAndSingleUse) {
   for (const auto& e : std::filesystem::directory_iterator(d.path() / "netns-pool")) {
     EXPECT_EQ(e.path().filename(), ".lock");
   }
+}
+
+// The counters and tables are read through sockets opened this way, on the launching
+// thread: the socket must belong to the sandbox's namespace, and the thread must be
+// back in its own one afterwards.
+TEST(SandboxNetnsPool, SocketInNetnsBelongsThereAndTheCallerStaysHome) {
+  NONAXIS_REQUIRE_ROOT();
+  testing::TempDir d;
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(NetnsPool(d.path() / "netns-pool").refill(1) == 1 ? 0 : 1);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  NetnsPool pool(d.path() / "netns-pool");
+  UniqueFd ns = pool.claim();
+  ASSERT_TRUE(ns.valid());
+  auto inode = [](int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
+  };
+  UniqueFd home_before(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  UniqueFd s = socket_in_netns(ns.get(), AF_INET, SOCK_DGRAM, 0);
+  ASSERT_TRUE(s.valid()) << std::strerror(errno);
+  UniqueFd home_after(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  EXPECT_EQ(inode(home_before.get()), inode(home_after.get()));
+  UniqueFd sock_ns(::ioctl(s.get(), SIOCGSKNS));
+  ASSERT_TRUE(sock_ns.valid()) << std::strerror(errno);
+  EXPECT_EQ(inode(sock_ns.get()), inode(ns.get()));
+  EXPECT_NE(inode(sock_ns.get()), inode(home_after.get()));
+  EXPECT_EQ(pool.drain(), 1U);
 }
 
 // Through the CLI: the first run finds the pool empty and creates its namespace; it

@@ -177,5 +177,36 @@ TEST(SandboxNonceStore, PruneIfDueRunsAtMostOncePerInterval) {
   EXPECT_EQ(s.prune_if_due(now + std::chrono::seconds(601), std::chrono::seconds(60), std::chrono::seconds(600)), 1U);
 }
 
+// The launcher commits the claim's fsync while the child builds its view: between
+// claim and commit the nonce is already taken, and a prune cannot run.
+TEST(SandboxNonceStore, ClaimTakesTheNonceBeforeItsCommit) {
+  testing::TempDir d;
+  NonceStore s(d.path() / "nonces");
+  const auto n = bus::uuid_v4();
+  const auto now = std::chrono::system_clock::now();
+  SpendClaim c = s.claim(n, "t", "2030-01-01T00:00:00+00:00", now);
+  ASSERT_EQ(c.result, SpendResult::kSpent);
+  EXPECT_TRUE(s.is_spent(n));
+  EXPECT_EQ(s.spend(n, "t2", "2030-01-01T00:00:00+00:00", now), SpendResult::kReplayed);
+  // The claim holds the store's shared lock: a due prune skips instead of racing it.
+  EXPECT_EQ(s.prune_if_due(now + std::chrono::hours(24 * 365 * 10), std::chrono::seconds(60), std::chrono::seconds(1)),
+            0U);
+  EXPECT_TRUE(s.is_spent(n));
+  c.commit();
+  EXPECT_FALSE(c.held_lock.valid());
+  EXPECT_EQ(s.prune_if_due(now + std::chrono::hours(24 * 365 * 10), std::chrono::seconds(60), std::chrono::seconds(1)),
+            1U);
+}
+
+TEST(SandboxNonceStore, ClaimOfAnExpiredTokenMarksNothing) {
+  testing::TempDir d;
+  NonceStore s(d.path() / "nonces");
+  const auto n = bus::uuid_v4();
+  SpendClaim c = s.claim(n, "t", "2001-01-01T00:00:00+00:00", std::chrono::system_clock::now());
+  EXPECT_EQ(c.result, SpendResult::kExpired);
+  c.commit();  // a no-op for anything but kSpent
+  EXPECT_FALSE(s.is_spent(n));
+}
+
 }  // namespace
 }  // namespace nonaxis::sandbox

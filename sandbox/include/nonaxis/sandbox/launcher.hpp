@@ -35,6 +35,10 @@ struct LaunchRequest {
   // Called with the child's network namespace before the child is released; returns
   // "" or an error (then nothing runs). Installs nftables and links.
   std::function<std::string(int netns_fd, int child_pid)> setup_network;
+  // Makes the token's spent-nonce mark durable (its fsync), called while the child
+  // builds its filesystem view; the child is released to exec only after it returned
+  // "". An error kills the child, and the launch fails with kNonceLogFailed.
+  std::function<std::string()> make_nonce_durable;
   // Called once the content is running (runner: start the port forwarder).
   std::function<std::string(int netns_fd)> on_running;
   // Called after the content exited, while the namespace can still be read (counters).

@@ -15,6 +15,19 @@ namespace nonaxis::sandbox {
 
 enum class SpendResult { kSpent, kReplayed, kExpired };
 
+// spend() in two steps, so that its one fsync can overlap the launch's preparation.
+// For kSpent, the mark's name exists (no other sandbox can claim the nonce) and the
+// store's shared lock is held until commit() makes the name durable. Nothing may
+// execute before commit() has returned.
+struct SpendClaim {
+  SpendResult result = SpendResult::kExpired;
+  UniqueFd held_lock;
+  UniqueFd dir;
+  // Throws std::system_error if the mark could not be made durable (the caller must
+  // then refuse to run). Releases the lock. Does nothing unless result is kSpent.
+  void commit();
+};
+
 class NonceStore {
  public:
   // Creates `dir` (0700) if needed.
@@ -29,6 +42,10 @@ class NonceStore {
   // after a crash. Exactly one fsync (of the directory).
   SpendResult spend(const std::string& nonce, const std::string& token_id, const std::string& expires_at,
                     bus::SysTime now, std::chrono::seconds skew = std::chrono::seconds{5});
+
+  // spend() without its fsync: the caller commits the claim before anything runs.
+  SpendClaim claim(const std::string& nonce, const std::string& token_id, const std::string& expires_at,
+                   bus::SysTime now, std::chrono::seconds skew = std::chrono::seconds{5});
 
   bool is_spent(const std::string& nonce) const;
 

@@ -194,22 +194,23 @@ nlohmann::json build_assessment(const BuildInput& in) {
   json permissions = json::array();
   for (const std::string& p : ev.permissions) permissions.push_back(p);
 
+  // Moved, not copied: nlohmann's initializer lists deep-copy every lvalue they are given.
   json out = {{"risk_score", score},
               {"recommendation", recommendation_for(score)},
               {"checklist",
-               {{"outbound_connections", outbound},
-                {"filesystem_writes", writes},
-                {"permission_requests", permissions},
+               {{"outbound_connections", std::move(outbound)},
+                {"filesystem_writes", std::move(writes)},
+                {"permission_requests", std::move(permissions)},
                 {"obfuscation_detected", obfuscated},
-                {"obfuscation_details", details},
-                {"known_vuln_patterns", vulns},
-                {"prompt_injection_vectors", injections},
+                {"obfuscation_details", std::move(details)},
+                {"known_vuln_patterns", std::move(vulns)},
+                {"prompt_injection_vectors", std::move(injections)},
                 {"data_exfiltration_risk", to_string(exfil)},
                 {"privilege_escalation_risk", to_string(privesc)}}},
-              {"concerns", concerns},
-              {"analysis_notes", notes},
-              {"findings", findings}};
-  if (in.explain) out["explanation"] = explanation;
+              {"concerns", std::move(concerns)},
+              {"analysis_notes", std::move(notes)},
+              {"findings", std::move(findings)}};
+  if (in.explain) out["explanation"] = std::move(explanation);
   return out;
 }
 

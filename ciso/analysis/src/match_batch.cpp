@@ -37,6 +37,7 @@ std::vector<BatchHit> MatchBatch::match(const RuleSet& rules) const {
   std::vector<BatchHit> hits;
   std::vector<int> atoms;
   std::vector<int> potentials;
+  LiteralSet::Scratch scratch;
   for (std::size_t s = 0; s < kScopeCount; ++s) {
     const RuleSet::ScopeSet& idx = rules.by_scope[s];
     const std::vector<Doc>& docs = docs_[s];
@@ -54,10 +55,31 @@ std::vector<BatchHit> MatchBatch::match(const RuleSet& rules) const {
       const std::size_t to = docs[e - 1].begin + docs[e - 1].size + 1;
       const re2::StringPiece slice(region.data() + from, to - from);
       atoms.clear();
-      if (idx.atoms) find_atoms(*idx.atoms, slice, atoms);
+      if (idx.literals && idx.literals->exact_for(slice)) {
+        idx.literals->find(slice, atoms, scratch);
+      } else if (idx.atoms) {
+        find_atoms(*idx.atoms, slice, atoms);
+      }
       idx.filter->AllPotentials(atoms, &potentials);
       for (int p : potentials) {
         const Rule& rule = rules.rules[idx.rule_of[static_cast<std::size_t>(p)]];
+        auto confirm = [&](std::size_t di) {
+          const Doc& doc = docs[di];
+          const re2::StringPiece text(region.data() + doc.begin, doc.size);
+          re2::StringPiece where;
+          if (rule.pattern->Match(text, 0, text.size(), re2::RE2::UNANCHORED, &where, 1) &&
+              !(rule.unless && re2::RE2::PartialMatch(text, *rule.unless))) {
+            hits.push_back({&rule, static_cast<Scope>(s), di, static_cast<std::size_t>(where.data() - text.data())});
+          }
+        };
+        // Every match of `pattern` in a document is also a match of `scan` in its slice (the
+        // separators satisfy ^, $ and \b as the document's ends do), so the scan only skips
+        // documents. A slice of one document (a short request, a whole script in Text scope)
+        // has nothing to skip: searching it twice would only double the regex work.
+        if (e == d + 1) {
+          confirm(d);
+          continue;
+        }
         std::size_t pos = from;
         re2::StringPiece m;
         while (pos < to && rule.scan->Match(region, pos, to, re2::RE2::UNANCHORED, &m, 1)) {
@@ -66,14 +88,8 @@ std::vector<BatchHit> MatchBatch::match(const RuleSet& rules) const {
           auto it = std::upper_bound(docs.begin() + static_cast<std::ptrdiff_t>(d), docs.begin() + static_cast<std::ptrdiff_t>(e), at,
                                      [](std::size_t v, const Doc& x) { return v < x.begin; });
           const auto di = static_cast<std::size_t>(it - docs.begin()) - 1;
-          const Doc& doc = docs[di];
-          const re2::StringPiece text(region.data() + doc.begin, doc.size);
-          re2::StringPiece where;
-          if (rule.pattern->Match(text, 0, text.size(), re2::RE2::UNANCHORED, &where, 1) &&
-              !(rule.unless && re2::RE2::PartialMatch(text, *rule.unless))) {
-            hits.push_back({&rule, static_cast<Scope>(s), di, static_cast<std::size_t>(where.data() - text.data())});
-          }
-          pos = doc.begin + doc.size + 1;  // the next document
+          confirm(di);
+          pos = docs[di].begin + docs[di].size + 1;  // the next document
         }
       }
       d = e;

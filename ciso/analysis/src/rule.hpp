@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "literal_set.hpp"
+
 namespace nonaxis::ciso::detail {
 
 // Where a rule's pattern is applied. Each scope is a different rendering of the content.
@@ -57,13 +59,16 @@ struct Rule {
 struct RuleSet {
   std::vector<Rule> rules;
   // Per scope, the prefilter of the rules in that scope. `filter` knows, for each rule, which
-  // literals (atoms) text must contain for the rule to match; `atoms` finds those literals
-  // (case-insensitively: FilteredRE2 lowercases them). A rule whose literals are absent from
-  // a slice of documents cannot match any document in it; the others are searched with their
-  // `scan` pattern and each hit is confirmed on its own document.
+  // literals (atoms) text must contain for the rule to match; `literals` finds those literals
+  // (case-insensitively: FilteredRE2 lowercases them), and `atoms` finds the same with RE2's
+  // Unicode case folding for the rare text where that differs (LiteralSet::exact_for). A
+  // rule whose literals are absent from a slice of documents cannot match any document in
+  // it; the others are searched with their `scan` pattern and each hit is confirmed on its
+  // own document.
   struct ScopeSet {
     std::unique_ptr<re2::FilteredRE2> filter;
-    std::unique_ptr<re2::RE2::Set> atoms;  // null when no rule of the scope has a usable literal
+    std::unique_ptr<LiteralSet> literals;  // null when no rule of the scope has a usable literal
+    std::unique_ptr<re2::RE2::Set> atoms;  // null exactly when `literals` is
     std::vector<std::size_t> rule_of;      // filter index -> rules index
   };
   std::array<ScopeSet, kScopeCount> by_scope;

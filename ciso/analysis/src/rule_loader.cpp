@@ -180,6 +180,7 @@ void build_prefilter(RuleSet& set, Scope scope) {
     if (idx.atoms->Add(a, nullptr) < 0) fail(to_string(scope), "bad literal '" + a + "'");
   }
   if (!idx.atoms->Compile()) fail(to_string(scope), "literal set does not fit the RE2 memory budget");
+  idx.literals = std::make_unique<LiteralSet>(atoms);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <iterator>
 #include <string_view>
 #include <unordered_set>
 
@@ -43,7 +44,7 @@ bool is_python_name(const std::string& n) {
   return std::all_of(n.begin() + 6, n.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '.'; });
 }
 
-EffectiveCommand effective_command(const std::vector<std::string>& words, const std::vector<Redirect>& redirects) {
+EffectiveCommand effective_command(std::vector<std::string> words, const std::vector<Redirect>& redirects) {
   EffectiveCommand ec;
   const std::vector<std::string>& a = words;
   std::size_t i = 0;
@@ -85,7 +86,7 @@ EffectiveCommand effective_command(const std::vector<std::string>& words, const 
     }
   }
   if (i >= a.size()) i = 0;  // only wrappers (e.g. `sudo -i`): describe the wrapper itself
-  ec.argv.assign(a.begin() + static_cast<std::ptrdiff_t>(i), a.end());
+  ec.argv.assign(std::make_move_iterator(words.begin() + static_cast<std::ptrdiff_t>(i)), std::make_move_iterator(words.end()));
   if (ec.argv.empty()) return ec;
   ec.name = basename_of(ec.argv[0]);
   ec.rendered = ec.name;
@@ -106,8 +107,9 @@ EffectiveCommand effective_command(const Command& c) {
   std::vector<std::string> words;
   words.reserve(c.words.size());
   for (const Word& w : c.words) words.push_back(w.text);
-  EffectiveCommand ec = effective_command(words, c.redirects);
-  if (words.empty()) {
+  const bool no_words = words.empty();
+  EffectiveCommand ec = effective_command(std::move(words), c.redirects);
+  if (no_words) {
     // Assignment-only commands (HISTFILE=/dev/null) and bare redirections (`> file`) still act.
     for (const auto& [name, value] : c.assignments) {
       if (!ec.rendered.empty()) ec.rendered += ' ';

@@ -16,7 +16,8 @@ struct EffectiveCommand {
   std::string argv0_doc;          // "[sudo ]/path/as/written": the Argv0 scope document
 };
 
-EffectiveCommand effective_command(const std::vector<std::string>& words, const std::vector<Redirect>& redirects);
+// Takes `words` by value: the program and its arguments are moved into argv, not copied again.
+EffectiveCommand effective_command(std::vector<std::string> words, const std::vector<Redirect>& redirects);
 EffectiveCommand effective_command(const Command& c);
 
 std::string basename_of(const std::string& path);

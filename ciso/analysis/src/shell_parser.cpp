@@ -387,6 +387,8 @@ class Lexer {
   }
 
  public:
+  bool split_pending() const { return !pending_split_.empty(); }
+
   // Splits the last word read where unquoted expansions produced blanks.
   std::vector<Word> split_last(Word w) {
     std::vector<Word> out;
@@ -572,12 +574,11 @@ ParsedShell parse_shell(std::string_view src, VarMap& vars) {
     }
     if (cur.words.empty() && cur.assignments.empty() && cur.redirects.empty()) cur.offset = t.offset;
     if (t.kind == Token::Kind::Redir) {
-      cur.redirects.push_back({t.op, t.word.text, std::move(t.body), t.offset});
+      cur.redirects.push_back({std::move(t.op), std::move(t.word.text), std::move(t.body), t.offset});
       continue;
     }
-    std::vector<Word> words = lex.split_last(std::move(t.word));
-    for (Word& w : words) {
-      if (skipping_header) continue;
+    auto take = [&](Word& w) {
+      if (skipping_header) return;
       if (cur.words.empty()) {
         const auto eq = w.text.find('=');
         if (w.assignment && eq != std::string::npos) {
@@ -585,16 +586,22 @@ ParsedShell parse_shell(std::string_view src, VarMap& vars) {
           auto v = resolve_assignment(w, w.text.substr(eq + 1));
           cur.assignments.emplace_back(name, v ? *v : std::string());
           if (!v) vars.erase(name);
-          continue;
+          return;
         }
         if (!w.quoted && (w.text == "for" || w.text == "select" || w.text == "case" || w.text == "function")) {
           skipping_header = true;
-          continue;
+          return;
         }
-        if (!w.quoted && is_keyword(w.text)) continue;
+        if (!w.quoted && is_keyword(w.text)) return;
       }
       cur.words.push_back(std::move(w));
+    };
+    // Most words are not split: take them as they are, without a vector of one.
+    if (!lex.split_pending()) {
+      take(t.word);
+      continue;
     }
+    for (Word& w : lex.split_last(std::move(t.word))) take(w);
   }
   finish(false);
   out.pipelines = pipeline + 1;

@@ -1,12 +1,13 @@
 #pragma once
 // The prefilter's literal pass (rule.hpp): which of a scope's literals occur in a slice of
-// documents. An Aho-Corasick automaton compiled to a full transition table over byte
-// classes, so the pass is one table lookup per byte. RE2::Set did the same job at several
-// microseconds per call even on a 40-byte command (its DFA must track every literal at
-// once); the set stays in the rule set for the rare text this matcher cannot judge.
-#include <array>
-#include <cstddef>
+// documents. A Hyperscan literal database (caseless, one report per literal per scan).
+// RE2::Set did the same job at several microseconds per call even on a 40-byte command
+// (its DFA must track every literal at once); the set stays in the rule set for the rare
+// text whose case folding Hyperscan does not share (exact_for).
+#include <hs/hs.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,19 +17,28 @@ namespace nonaxis::ciso::detail {
 class LiteralSet {
  public:
   // Literals are matched ASCII-case-insensitively; their index is their position here.
+  // Throws std::runtime_error if Hyperscan cannot compile them.
   explicit LiteralSet(const std::vector<std::string>& literals);
 
-  // Memory for find(), reused across calls (and sets) so that a call clears nothing: a slot
-  // holds the number of the call that last reported its state or literal. A short command
-  // is a few dozen bytes; clearing thousands of state flags per call would outweigh it.
-  struct Scratch {
-    std::vector<std::uint32_t> state_seen;
-    std::vector<std::uint32_t> literal_seen;
-    std::uint32_t call = 0;
+  // Hyperscan's per-scan memory, reused across calls and sets (it grows to fit each
+  // database it is used with). One per thread. Fitting it to a database validates the
+  // whole database (a checksum), so that is done once per set, not per scan.
+  class Scratch {
+   public:
+    Scratch() = default;
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    ~Scratch();
+
+   private:
+    friend class LiteralSet;
+    hs_scratch_t* s_ = nullptr;
+    std::vector<std::uint64_t> fitted_;  // serials of the sets s_ fits
   };
 
   // Replaces `found` with the index of every literal occurring in `text`, each once, in no
-  // particular order (FilteredRE2 sorts what it derives from them).
+  // particular order (FilteredRE2 sorts what it derives from them). Throws
+  // std::runtime_error if the scan fails, so an analysis fails closed.
   void find(std::string_view text, std::vector<int>& found, Scratch& scratch) const;
 
   // False when RE2's case-insensitive literal match could find more in `text` than find():
@@ -37,13 +47,12 @@ class LiteralSet {
   bool exact_for(std::string_view text) const;
 
  private:
-  std::array<std::uint8_t, 256> class_of_{};  // byte -> column; 0 for bytes in no literal
-  std::size_t classes_ = 1;
-  // Row-major transitions; entries are row offsets (state * classes_), saving a multiply per byte.
-  std::vector<std::uint32_t> next_;
-  std::vector<std::uint32_t> out_begin_;    // per state (+1): range in outputs_
-  std::vector<int> outputs_;                // literals ending at each state, suffix matches included
-  std::size_t size_ = 0;
+  struct DbDeleter {
+    void operator()(hs_database_t* d) const { hs_free_database(d); }
+  };
+  std::unique_ptr<hs_database_t, DbDeleter> db_;  // null when every literal is empty
+  std::uint64_t serial_ = 0;                      // unique per set, never reused (unlike an address)
+  std::vector<int> empty_;                        // empty literals occur in every text
   bool ascii_ = true;
 };
 

@@ -37,7 +37,7 @@ std::vector<BatchHit> MatchBatch::match(const RuleSet& rules) const {
   std::vector<BatchHit> hits;
   std::vector<int> atoms;
   std::vector<int> potentials;
-  LiteralSet::Scratch scratch;
+  thread_local LiteralSet::Scratch scratch;  // fitted to each rule set once per thread
   for (std::size_t s = 0; s < kScopeCount; ++s) {
     const RuleSet::ScopeSet& idx = rules.by_scope[s];
     const std::vector<Doc>& docs = docs_[s];

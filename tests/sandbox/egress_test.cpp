@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstring>
@@ -110,6 +111,9 @@ class SandboxEgress : public ::testing::Test {
  protected:
   void SetUp() override {
     NONAXIS_REQUIRE_ROOT();
+    // iproute2 is installed by scripts/install-deps: its absence is a broken setup, not
+    // a missing privilege, so it fails instead of skipping.
+    ASSERT_TRUE(::access("/usr/sbin/ip", X_OK) == 0 || ::access("/sbin/ip", X_OK) == 0) << "ip(8) missing: install iproute2";
     net_ = std::make_unique<SimulatedInternet>();
     NONAXIS_REQUIRE_CAPABILITY(net_->ok(), "cannot create a test network namespace with ip netns");
     testing::write_file(probe_.dir.path() / "hosts", "198.51.100.10 allowed.test\n");

@@ -442,6 +442,27 @@ void Scanner::scan_command_words(std::string_view text, const Command& c, const 
       (a[1].find('x') != std::string::npos || a[1].find('7') != std::string::npos || a[1].find('5') != std::string::npos)) {
     for (std::size_t k = 2; k < a.size(); ++k) runs_download = runs_download || downloaded(a[k]);
   }
+  // Compile after delivery: a downloaded source file that is compiled makes its output a
+  // downloaded program too (`gcc x.c -o x`, `./a.out`); `go run x.go` runs it at once.
+  if (!downloaded_.empty() && (n == "gcc" || n == "cc" || n == "clang" || n == "g++" || n == "c++" || n == "clang++" ||
+                               n == "tcc" || n == "rustc" || n == "go")) {
+    bool compiles_download = false;
+    for (std::size_t k = 1; k < a.size(); ++k) {
+      if (!a[k].empty() && a[k][0] == '-') continue;  // flags, including -o itself
+      compiles_download = compiles_download || (downloaded(a[k]) && (k < 2 || a[k - 1] != "-o"));
+    }
+    if (compiles_download) {
+      if (n == "go" && a.size() > 1 && a[1] == "run") {
+        runs_download = true;
+      } else {
+        std::string out = n == "go" ? std::string() : std::string("a.out");
+        for (std::size_t k = 1; k + 1 < a.size(); ++k) {
+          if (a[k] == "-o") out = a[k + 1];
+        }
+        if (!out.empty()) downloaded_.insert(basename_of(out));
+      }
+    }
+  }
   if (runs_download) fact("downloaded-file-executed " + a.back(), c.offset, f);
 
   follow_code(c, ec, f, vars);

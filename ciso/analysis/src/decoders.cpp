@@ -4,10 +4,14 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 namespace nonaxis::ciso::detail {
 namespace {
+
+// Character classes of the cheap pre-pass in find_encoded_blobs.
+constexpr unsigned char kB64 = 1, kHex = 2, kHexSep = 4, kBackslash = 8;
 
 int hexval(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -95,17 +99,30 @@ std::vector<DecodedBlob> find_encoded_blobs(std::string_view text, std::size_t m
   };
   // One cheap pass decides which patterns can match at all, so plain commands cost no RE2 call:
   // base64 needs a run of 16 alphabet characters, hex 20 digits, escapes a backslash, chr "chr(".
+  // Table-driven, and it stops as soon as all three answers are known: this pass runs over
+  // every layer's whole text, so on a large script it was a visible share of the analysis.
+  static const std::array<unsigned char, 256> cls = [] {
+    std::array<unsigned char, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+      const bool digit = c >= '0' && c <= '9';
+      const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      const bool hexd = digit || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+      t[static_cast<std::size_t>(c)] = static_cast<unsigned char>((digit || letter || c == '+' || c == '/' ? kB64 : 0) |
+                                                                  (hexd ? kHex : 0) | (c == ' ' || c == ':' ? kHexSep : 0) |
+                                                                  (c == '\\' ? kBackslash : 0));
+    }
+    return t;
+  }();
   std::size_t run = 0, longest = 0, hex_digits = 0, hex_longest = 0;
   bool backslash = false;
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool digit = c >= '0' && c <= '9';
-    const bool letter = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-    run = digit || letter || c == '+' || c == '/' ? run + 1 : 0;
+  for (const char ch : text) {
+    const unsigned char k = cls[static_cast<unsigned char>(ch)];
+    run = (k & kB64) != 0 ? run + 1 : 0;
     longest = std::max(longest, run);
-    if (digit || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')) hex_longest = std::max(hex_longest, ++hex_digits);
-    else if (c != ' ' && c != ':') hex_digits = 0;
-    backslash = backslash || c == '\\';
+    if ((k & kHex) != 0) hex_longest = std::max(hex_longest, ++hex_digits);
+    else if ((k & kHexSep) == 0) hex_digits = 0;
+    backslash = backslash || (k & kBackslash) != 0;
+    if (longest >= 16 && hex_longest >= 20 && backslash) break;
   }
   const bool possible[] = {longest >= 16, backslash, hex_longest >= 20, text.find("chr(") != std::string_view::npos};
   std::vector<DecodedBlob> out;

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <set>
+#include <initializer_list>
 #include <iterator>
 #include <string_view>
 #include <unordered_set>
@@ -17,11 +17,13 @@ bool is_assignment(const std::string& w) {
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; });
 }
 
-// Skips a wrapper's own options. `with_arg` lists options that consume the next word.
-std::size_t skip_options(const std::vector<std::string>& a, std::size_t i, const std::set<std::string>& with_arg) {
+// Skips a wrapper's own options. `with_arg` lists options that consume the next word. A
+// static list of views, not a std::set built per call: every wrapped command (sudo, env,
+// timeout ...) used to allocate a tree of strings just to skip its options.
+std::size_t skip_options(const std::vector<std::string>& a, std::size_t i, std::initializer_list<std::string_view> with_arg) {
   while (i < a.size() && a[i].size() > 1 && a[i][0] == '-') {
     if (a[i] == "--") return i + 1;
-    const bool takes = with_arg.count(a[i]) != 0;
+    const bool takes = std::find(with_arg.begin(), with_arg.end(), std::string_view(a[i])) != with_arg.end();
     i += takes ? 2 : 1;
   }
   return i;

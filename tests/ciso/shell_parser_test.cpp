@@ -63,6 +63,17 @@ TEST(ShellParser, VariablesAssignedByTheScriptAreExpanded) {
   EXPECT_EQ(rendered("echo $UNKNOWN ${HOME}")[0], "echo $UNKNOWN $HOME");
 }
 
+// A value known only at run time must not read as empty: `rm -rf $D/*` is not `rm -rf /*`
+// (that was a reject for every script cleaning up its mktemp directory), and
+// `/proc/$PID/mem` keeps its variable. A literal empty value still expands to nothing.
+TEST(ShellParser, RuntimeValuesStayUnexpanded) {
+  EXPECT_EQ(rendered("D=$(mktemp -d); rm -rf $D/*")[1], "rm -rf $D/*");
+  EXPECT_EQ(rendered("PID=$(pgrep sshd); cat /proc/$PID/mem")[1], "cat /proc/$PID/mem");
+  EXPECT_EQ(rendered("D=/tmp/x; D=$(mktemp -d); rm -rf $D/")[2], "rm -rf $D/");
+  EXPECT_EQ(rendered("D=$(mktemp -d); D=/tmp/x; rm -rf $D/")[2], "rm -rf /tmp/x/");
+  EXPECT_EQ(rendered("D=; rm -rf $D/")[1], "rm -rf /");
+}
+
 TEST(ShellParser, IfsAndAnsiCAreDecoded) {
   VarMap vars;
   const auto p = parse_shell("cat${IFS}/etc/passwd; $'\\x63\\x75\\x72\\x6c' x", vars);

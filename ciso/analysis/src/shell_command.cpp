@@ -115,7 +115,7 @@ EffectiveCommand effective_command(const Command& c) {
     // Assignment-only commands (HISTFILE=/dev/null) and bare redirections (`> file`) still act.
     for (const auto& [name, value] : c.assignments) {
       if (!ec.rendered.empty()) ec.rendered += ' ';
-      ec.rendered += name + "=" + value;
+      ec.rendered += name + "=" + value.value_or("");
     }
     for (const Redirect& r : c.redirects) {
       if (!ec.rendered.empty()) ec.rendered += ' ';

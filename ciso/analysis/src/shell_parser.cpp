@@ -525,16 +525,13 @@ ParsedShell parse_shell(std::string_view src, VarMap& vars) {
   bool skipping_header = false;  // inside `for x in ...` / `case ... in` / `function name`
   bool next_piped_in = false;
   std::size_t pipeline = 0;
-  // Names last assigned a value only known at run time (`D=$(mktemp -d)`): they stay
-  // unexpanded (`$D`), not empty, so `rm -rf $D/` is not read as `rm -rf /`.
-  std::unordered_set<std::string> unknown_values;
 
   auto finish = [&](bool piped_out) {
     const bool has_words = !cur.words.empty();
     if (!has_words && !cur.assignments.empty()) {
       for (auto& [name, value] : cur.assignments) {
-        if (unknown_values.count(name) != 0) continue;
-        if (!value.empty() || !vars.count(name)) vars[name] = value;
+        if (!value) continue;  // known only at run time: stays unexpanded
+        if (!value->empty() || !vars.count(name)) vars[name] = *value;
       }
     }
     if (has_words) {
@@ -588,13 +585,8 @@ ParsedShell parse_shell(std::string_view src, VarMap& vars) {
         if (w.assignment && eq != std::string::npos) {
           const std::string name = w.text.substr(0, eq);
           auto v = resolve_assignment(w, w.text.substr(eq + 1));
-          cur.assignments.emplace_back(name, v ? *v : std::string());
-          if (!v) {
-            vars.erase(name);
-            unknown_values.insert(name);
-          } else {
-            unknown_values.erase(name);
-          }
+          if (!v) vars.erase(name);
+          cur.assignments.emplace_back(name, std::move(v));
           return;
         }
         if (!w.quoted && (w.text == "for" || w.text == "select" || w.text == "case" || w.text == "function")) {

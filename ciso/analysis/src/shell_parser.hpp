@@ -4,6 +4,7 @@
 // expansion of variables the script itself assigned (so `a=cu;b=rl;$a$b` reads as curl).
 // It never executes anything and never fails: unknown syntax degrades to plain words.
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -30,7 +31,9 @@ struct Redirect {
 
 struct Command {
   std::vector<Word> words;
-  std::vector<std::pair<std::string, std::string>> assignments;
+  // name and value; no value when it is only known at run time (`D=$(mktemp -d)`), which
+  // leaves `$D` unexpanded rather than empty, so `rm -rf $D/` is not read as `rm -rf /`.
+  std::vector<std::pair<std::string, std::optional<std::string>>> assignments;
   std::vector<Redirect> redirects;
   std::size_t offset = 0;
   std::size_t pipeline = 0;  // commands joined by | share a pipeline index

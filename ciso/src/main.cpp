@@ -24,6 +24,8 @@ int serve() {
   const auto operator_keys = bus::KeyRing::from_env(bus::kEnvKeyOperator);
   const auto rescan = std::chrono::seconds(bus::env_int("NONAXIS_RESCAN_SECONDS", 30, 1, 3600));
   const auto analyzer = ciso::Analyzer::load(bus::env_str("CISO_RULES_DIR", ""));
+  bus::log_info("ciso_rules_loaded", {{"rules", analyzer.rules().size()},
+                                      {"prefilter", analyzer.uses_build_time_prefilter() ? "build-time" : "literal"}});
   const auto endpoint = ciso_endpoint();
   const auto drain = bus::drain_timeout_from_env();
   const auto run_as = bus::resolve_run_as(bus::Role::kCiso);

@@ -25,7 +25,7 @@ std::vector<int> with_re2(const std::vector<std::string>& literals, const std::s
 }
 
 std::vector<int> with_literal_set(const LiteralSet& set, const std::string& text) {
-  static LiteralSet::Scratch scratch;  // shared by every call and set, as in MatchBatch
+  static HsScratch scratch;       // shared by every call and set, as in MatchBatch
   std::vector<int> found = {42};       // find() replaces what was there
   set.find(text, found, scratch);
   std::sort(found.begin(), found.end());

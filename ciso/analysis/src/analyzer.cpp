@@ -70,6 +70,11 @@ nlohmann::json Analyzer::analyze_unchecked(const AnalysisInput& in, bool explain
   }
 }
 
+bool Analyzer::uses_build_time_prefilter() const {
+  return std::all_of(rules_->by_scope.begin(), rules_->by_scope.end(),
+                     [](const detail::RuleSet::ScopeSet& s) { return s.rule_of.empty() || s.patterns != nullptr; });
+}
+
 std::vector<RuleInfo> Analyzer::rules() const {
   std::vector<RuleInfo> out;
   for (const auto& r : rules_->rules) {

@@ -1,14 +1,11 @@
 #include "literal_set.hpp"
 
-#include <algorithm>
-#include <atomic>
 #include <stdexcept>
 
 namespace nonaxis::ciso::detail {
 
 LiteralSet::LiteralSet(const std::vector<std::string>& literals) {
-  static std::atomic<std::uint64_t> next_serial{1};
-  serial_ = next_serial++;
+  serial_ = HsScratch::next_serial();
   std::vector<const char*> exprs;
   std::vector<std::size_t> lens;
   std::vector<unsigned> ids;
@@ -36,23 +33,10 @@ LiteralSet::LiteralSet(const std::vector<std::string>& literals) {
   db_.reset(db);
 }
 
-LiteralSet::Scratch::~Scratch() { hs_free_scratch(s_); }
-
-void LiteralSet::find(std::string_view text, std::vector<int>& found, Scratch& scratch) const {
+void LiteralSet::find(std::string_view text, std::vector<int>& found, HsScratch& scratch) const {
   found = empty_;
   if (!db_) return;
-  std::vector<std::uint64_t>& fitted = scratch.fitted_;
-  if (std::find(fitted.begin(), fitted.end(), serial_) == fitted.end()) {
-    if (hs_alloc_scratch(db_.get(), &scratch.s_) != HS_SUCCESS) throw std::runtime_error("literal set: no scratch");
-    fitted.push_back(serial_);
-  }
-  auto on_match = [](unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) -> int {
-    static_cast<std::vector<int>*>(ctx)->push_back(static_cast<int>(id));
-    return 0;
-  };
-  if (hs_scan(db_.get(), text.data(), static_cast<unsigned>(text.size()), 0, scratch.s_, on_match, &found) != HS_SUCCESS) {
-    throw std::runtime_error("literal set: scan failed");
-  }
+  scratch.scan(db_.get(), serial_, text, found, "literal set");
 }
 
 bool LiteralSet::exact_for(std::string_view text) const {

@@ -4,13 +4,12 @@
 // RE2::Set did the same job at several microseconds per call even on a 40-byte command
 // (its DFA must track every literal at once); the set stays in the rule set for the rare
 // text whose case folding Hyperscan does not share (exact_for).
-#include <hs/hs.h>
-
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "hs_handles.hpp"
 
 namespace nonaxis::ciso::detail {
 
@@ -20,26 +19,10 @@ class LiteralSet {
   // Throws std::runtime_error if Hyperscan cannot compile them.
   explicit LiteralSet(const std::vector<std::string>& literals);
 
-  // Hyperscan's per-scan memory, reused across calls and sets (it grows to fit each
-  // database it is used with). One per thread. Fitting it to a database validates the
-  // whole database (a checksum), so that is done once per set, not per scan.
-  class Scratch {
-   public:
-    Scratch() = default;
-    Scratch(const Scratch&) = delete;
-    Scratch& operator=(const Scratch&) = delete;
-    ~Scratch();
-
-   private:
-    friend class LiteralSet;
-    hs_scratch_t* s_ = nullptr;
-    std::vector<std::uint64_t> fitted_;  // serials of the sets s_ fits
-  };
-
   // Replaces `found` with the index of every literal occurring in `text`, each once, in no
   // particular order (FilteredRE2 sorts what it derives from them). Throws
   // std::runtime_error if the scan fails, so an analysis fails closed.
-  void find(std::string_view text, std::vector<int>& found, Scratch& scratch) const;
+  void find(std::string_view text, std::vector<int>& found, HsScratch& scratch) const;
 
   // False when RE2's case-insensitive literal match could find more in `text` than find():
   // RE2 folds with Unicode rules, so KELVIN SIGN matches 'k' and LONG S matches 's', and
@@ -47,12 +30,9 @@ class LiteralSet {
   bool exact_for(std::string_view text) const;
 
  private:
-  struct DbDeleter {
-    void operator()(hs_database_t* d) const { hs_free_database(d); }
-  };
-  std::unique_ptr<hs_database_t, DbDeleter> db_;  // null when every literal is empty
-  std::uint64_t serial_ = 0;                      // unique per set, never reused (unlike an address)
-  std::vector<int> empty_;                        // empty literals occur in every text
+  HsDatabase db_;              // null when every literal is empty
+  std::uint64_t serial_ = 0;   // unique per set, never reused (unlike an address)
+  std::vector<int> empty_;     // empty literals occur in every text
   bool ascii_ = true;
 };
 

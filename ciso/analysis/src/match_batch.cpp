@@ -37,7 +37,7 @@ std::vector<BatchHit> MatchBatch::match(const RuleSet& rules) const {
   std::vector<BatchHit> hits;
   std::vector<int> atoms;
   std::vector<int> potentials;
-  thread_local LiteralSet::Scratch scratch;  // fitted to each rule set once per thread
+  thread_local HsScratch scratch;  // fitted to each rule set once per thread
   for (std::size_t s = 0; s < kScopeCount; ++s) {
     const RuleSet::ScopeSet& idx = rules.by_scope[s];
     const std::vector<Doc>& docs = docs_[s];
@@ -54,13 +54,17 @@ std::vector<BatchHit> MatchBatch::match(const RuleSet& rules) const {
       while (e < docs.size() && docs[e].begin + docs[e].size + 1 - from <= kSlice) ++e;
       const std::size_t to = docs[e - 1].begin + docs[e - 1].size + 1;
       const re2::StringPiece slice(region.data() + from, to - from);
-      atoms.clear();
-      if (idx.literals && idx.literals->exact_for(slice)) {
-        idx.literals->find(slice, atoms, scratch);
-      } else if (idx.atoms) {
-        find_atoms(*idx.atoms, slice, atoms);
+      if (idx.patterns && PatternPrefilter::usable_for(slice)) {
+        idx.patterns->find(slice, potentials, scratch);
+      } else {
+        atoms.clear();
+        if (idx.literals && idx.literals->exact_for(slice)) {
+          idx.literals->find(slice, atoms, scratch);
+        } else if (idx.atoms) {
+          find_atoms(*idx.atoms, slice, atoms);
+        }
+        idx.filter->AllPotentials(atoms, &potentials);
       }
-      idx.filter->AllPotentials(atoms, &potentials);
       for (int p : potentials) {
         const Rule& rule = rules.rules[idx.rule_of[static_cast<std::size_t>(p)]];
         auto confirm = [&](std::size_t di) {

@@ -2,10 +2,11 @@
 // Every document of one request, matched together. The scanner appends each rendering it
 // makes (simple commands, pipelines, argv[0]s, layer texts, Python views, facts, the
 // operator context) to one buffer per scope, one document per line. Per slice of whole
-// documents, one pass of a literal set finds the literals the rules require (FilteredRE2
-// atoms); only rules whose literals are all there are searched in that slice, and each hit
-// is confirmed on its own document with the rule's single-document pattern and `unless`.
-// Cost: a literal pass per slice plus regex work only where a rule's literals occur.
+// documents, one Hyperscan pass finds the rules that can match there: the pattern
+// prefilter for ASCII slices when the rules have one, otherwise the literals the rules
+// require (FilteredRE2 atoms). Only those rules are searched in that slice, and each hit is
+// confirmed on its own document with the rule's single-document pattern and `unless`.
+// Cost: one prefilter pass per slice plus regex work only where a rule can match.
 #include <array>
 #include <cstddef>
 #include <string>

@@ -1,7 +1,7 @@
 #pragma once
 // A rule is data (profiles/ciso/*.yaml) compiled into RE2 patterns. Matching is linear-time:
-// a set of the literals each rule requires (RE2's FilteredRE2 atoms) finds, in one pass over
-// a slice of documents (match_batch.hpp), which rules can match there; only those are run.
+// one prefilter pass over a slice of documents (match_batch.hpp) finds which rules can match
+// there; only those are run.
 #include <re2/filtered_re2.h>
 #include <re2/re2.h>
 #include <re2/set.h>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "literal_set.hpp"
+#include "pattern_prefilter.hpp"
 
 namespace nonaxis::ciso::detail {
 
@@ -58,7 +59,9 @@ struct Rule {
 
 struct RuleSet {
   std::vector<Rule> rules;
-  // Per scope, the prefilter of the rules in that scope. `filter` knows, for each rule, which
+  // Per scope, the prefilters of the rules in that scope. `patterns`, when present, serves
+  // ASCII slices (pattern_prefilter.hpp); its pattern index is the filter index. Otherwise
+  // (other text, rules without a build-time database): `filter` knows, for each rule, which
   // literals (atoms) text must contain for the rule to match; `literals` finds those literals
   // (case-insensitively: FilteredRE2 lowercases them), and `atoms` finds the same with RE2's
   // Unicode case folding for the rare text where that differs (LiteralSet::exact_for). A
@@ -69,6 +72,7 @@ struct RuleSet {
     std::unique_ptr<re2::FilteredRE2> filter;
     std::unique_ptr<LiteralSet> literals;  // null when no rule of the scope has a usable literal
     std::unique_ptr<re2::RE2::Set> atoms;  // null exactly when `literals` is
+    std::unique_ptr<PatternPrefilter> patterns;  // null: the literal pass only
     std::vector<std::size_t> rule_of;      // filter index -> rules index
   };
   std::array<ScopeSet, kScopeCount> by_scope;
@@ -76,6 +80,10 @@ struct RuleSet {
 
 // Parses and compiles rules from YAML documents (name, text). Throws std::runtime_error.
 std::shared_ptr<const RuleSet> compile_rules(const std::vector<std::pair<std::string, std::string>>& files);
+
+// The patterns the pattern prefilter of `scope` is compiled from, in filter index order (the
+// multi-line `scan` form, as they run on a slice).
+std::vector<std::string> prefilter_patterns(const RuleSet& set, Scope scope);
 
 // The profiles/ciso/*.yaml files compiled into the library (generated at build time).
 std::vector<std::pair<std::string, std::string>> embedded_rule_files();

@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "embedded_prefilter.hpp"
 #include "rule.hpp"
 
 namespace nonaxis::ciso::detail {
@@ -154,7 +155,7 @@ Rule parse_rule(const YAML::Node& n, const std::string& file) {
 // bytes would be present in nearly every slice and filter nothing.
 constexpr int kMinAtomLength = 2;
 
-void build_prefilter(RuleSet& set, Scope scope) {
+void build_prefilter(RuleSet& set, Scope scope, const std::vector<EmbeddedPrefilter>& embedded) {
   auto& idx = set.by_scope[static_cast<std::size_t>(scope)];
   idx.filter = std::make_unique<re2::FilteredRE2>(kMinAtomLength);
   for (std::size_t i = 0; i < set.rules.size(); ++i) {
@@ -167,6 +168,10 @@ void build_prefilter(RuleSet& set, Scope scope) {
   if (idx.rule_of.empty()) {
     idx.filter.reset();
     return;
+  }
+  const std::string key = PatternPrefilter::key(prefilter_patterns(set, scope));
+  for (const EmbeddedPrefilter& e : embedded) {
+    if (e.key == key) idx.patterns = PatternPrefilter::load(e.database, e.always);
   }
   std::vector<std::string> atoms;
   idx.filter->Compile(&atoms);
@@ -209,8 +214,17 @@ std::shared_ptr<const RuleSet> compile_rules(const std::vector<std::pair<std::st
   }
   if (set->rules.empty()) throw std::runtime_error("CISO rules: no rules loaded");
 
-  for (std::size_t s = 0; s < kScopeCount; ++s) build_prefilter(*set, static_cast<Scope>(s));
+  const std::vector<EmbeddedPrefilter> embedded = embedded_prefilters();
+  for (std::size_t s = 0; s < kScopeCount; ++s) build_prefilter(*set, static_cast<Scope>(s), embedded);
   return set;
+}
+
+std::vector<std::string> prefilter_patterns(const RuleSet& set, Scope scope) {
+  std::vector<std::string> out;
+  for (const std::size_t r : set.by_scope[static_cast<std::size_t>(scope)].rule_of) {
+    out.push_back(set.rules[r].scan->pattern());
+  }
+  return out;
 }
 
 }  // namespace nonaxis::ciso::detail

@@ -46,6 +46,12 @@ class Analyzer {
 
   std::vector<RuleInfo> rules() const;
 
+  // True when every scope matches ASCII text through the prefilter databases compiled at
+  // build time; false means the slower literal pass with the same results (rules from a
+  // directory that differ from the embedded ones, another Hyperscan, or a CPU without the
+  // build's instruction set). The daemon logs it at start so a slow host can be explained.
+  bool uses_build_time_prefilter() const;
+
   // The fail-closed payload (risk 100, reject) for an analysis that could not run.
   static nlohmann::json fail_closed(const std::string& reason);
 

@@ -152,6 +152,10 @@ int main(int argc, char** argv) {
   SpeedReport speed = measure_analyzer(analyzer, corpus, o.repeats);
   std::printf("\nSpeed (single thread, 1 untimed warm-up pass then %d timed passes; end to end: the payload JSON\n"
               "is built for every request; wall time, and in [] this thread's CPU time):\n", o.repeats);
+  // Which rule prefilter ran: a `--rules` directory that differs from the embedded rules, or a
+  // CPU without the build's instruction set, runs the slower literal pass (same results).
+  std::printf("  rule prefilter: %s\n", analyzer.uses_build_time_prefilter() ? "build-time Hyperscan databases"
+                                                                              : "literal pass (no build-time database for these rules)");
   std::printf("  per request  %.1f MB/s (%.0f requests/s, mean %.0f bytes), p50 %.3f ms [%.3f], p99 %.3f ms [%.3f] (<16 KB),\n"
               "               max %.3f ms, first request (cold) %.3f ms\n",
               speed.mb_per_s, speed.seconds > 0 ? static_cast<double>(speed.requests) / speed.seconds : 0,

@@ -10,6 +10,15 @@
 
 namespace nonaxis::ciso::detail {
 
+// Hyperscan matches bytes; RE2 matches UTF-8 code points with Unicode case folding. The two
+// agree on what a pattern can match only where text (and pattern) are ASCII.
+inline bool ascii_only(std::string_view s) {
+  for (const char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
 struct HsDatabaseDeleter {
   void operator()(hs_database_t* d) const { hs_free_database(d); }
 };

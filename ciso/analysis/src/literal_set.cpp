@@ -10,7 +10,7 @@ LiteralSet::LiteralSet(const std::vector<std::string>& literals) {
   std::vector<std::size_t> lens;
   std::vector<unsigned> ids;
   for (std::size_t i = 0; i < literals.size(); ++i) {
-    for (const char ch : literals[i]) ascii_ = ascii_ && static_cast<unsigned char>(ch) < 0x80;
+    ascii_ = ascii_ && ascii_only(literals[i]);
     if (literals[i].empty()) {
       empty_.push_back(static_cast<int>(i));
       continue;

@@ -13,17 +13,13 @@ namespace {
 // widened pattern may match the empty string, which must still be reported.
 constexpr unsigned kFlags = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
 
-bool ascii(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-}
-
 }  // namespace
 
 PatternPrefilter PatternPrefilter::compile(const std::vector<std::string>& patterns) {
   PatternPrefilter p;
   std::vector<unsigned> ids;
   for (std::size_t i = 0; i < patterns.size(); ++i) {
-    if (ascii(patterns[i])) {
+    if (ascii_only(patterns[i])) {
       ids.push_back(static_cast<unsigned>(i));
     } else {
       p.always_.push_back(static_cast<int>(i));
@@ -103,7 +99,7 @@ std::unique_ptr<PatternPrefilter> PatternPrefilter::load(std::string_view serial
   return p;
 }
 
-bool PatternPrefilter::usable_for(std::string_view text) { return ascii(text); }
+bool PatternPrefilter::usable_for(std::string_view text) { return ascii_only(text); }
 
 void PatternPrefilter::find(std::string_view text, std::vector<int>& found, HsScratch& scratch) const {
   found = always_;

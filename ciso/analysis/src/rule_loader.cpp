@@ -171,7 +171,9 @@ void build_prefilter(RuleSet& set, Scope scope, const std::vector<EmbeddedPrefil
   }
   const std::string key = PatternPrefilter::key(prefilter_patterns(set, scope));
   for (const EmbeddedPrefilter& e : embedded) {
-    if (e.key == key) idx.patterns = PatternPrefilter::load(e.database, e.always);
+    if (e.key != key) continue;
+    idx.patterns = PatternPrefilter::load(e.database, e.always);
+    break;
   }
   std::vector<std::string> atoms;
   idx.filter->Compile(&atoms);

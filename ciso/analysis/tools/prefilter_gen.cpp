@@ -5,30 +5,23 @@
 //
 //   nonaxis_ciso_prefilter_gen OUTPUT.cpp
 //
-// The output is rewritten only when its content changes, so an unchanged rule set does not
-// rebuild the library.
+// The output is rewritten (atomically) only when its content changes, so an unchanged rule
+// set does not rebuild the library.
 #include <cstdio>
-#include <fstream>
+#include <filesystem>
 #include <iostream>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "nonaxis/bus/append_log.hpp"
+#include "nonaxis/bus/durable_file.hpp"
+#include "nonaxis/bus/fd.hpp"
 #include "pattern_prefilter.hpp"
 #include "rule.hpp"
 
 namespace {
 
 using nonaxis::ciso::detail::PatternPrefilter;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Bytes as a string literal of octal escapes: compact for the compiler, and no byte of a
 // database can end the literal or form a trigraph.
@@ -76,15 +69,14 @@ int main(int argc, char** argv) {
   }
   try {
     const std::string src = generate();
-    const std::string out = argv[1];
+    const std::filesystem::path out = argv[1];
     try {
-      if (read_file(out) == src) return 0;
-    } catch (const std::runtime_error&) {
-      // not there yet
+      if (nonaxis::bus::read_whole_file(out.string(), src.size()) == src) return 0;
+    } catch (const nonaxis::bus::IoError&) {
+      // not there yet, or different
     }
-    std::ofstream f(out, std::ios::binary | std::ios::trunc);
-    f << src;
-    if (!f.flush()) throw std::runtime_error("cannot write " + out);
+    const nonaxis::bus::UniqueFd dir = nonaxis::bus::open_dir(out.has_parent_path() ? out.parent_path().string() : ".");
+    nonaxis::bus::replace_file(dir.get(), out.filename().string(), src, false, 0644);
   } catch (const std::exception& e) {
     std::cerr << "nonaxis_ciso_prefilter_gen: " << e.what() << "\n";
     return 1;

@@ -87,7 +87,18 @@ TEST(ShellParser, IfsAndAnsiCAreDecoded) {
 TEST(ShellParser, KeywordsAndCommentsAreSkipped) {
   EXPECT_EQ(rendered("if [ -f x ]; then rm x; fi # rm -rf /"),
             (std::vector<std::string>{"[ -f x ]", "rm x"}));
-  EXPECT_EQ(rendered("for f in a b; do echo $f; done"), (std::vector<std::string>{"echo $f"}));
+  EXPECT_EQ(rendered("for f in a b; do echo $f; done"), (std::vector<std::string>{"echo a b"}));
+}
+
+// The body of `for NAME in LIST` runs on each item, so NAME reads as the list; a list known
+// only at run time, or no list at all ("$@"), leaves NAME unexpanded.
+TEST(ShellParser, ForLoopVariableIsBoundToItsList) {
+  EXPECT_EQ(rendered("for f in /var/log/*.log; do > \"$f\"; done"), (std::vector<std::string>{">/var/log/*.log"}));
+  EXPECT_EQ(rendered("for f in /var/log/*.log\ndo\n  : > \"$f\"\ndone"), (std::vector<std::string>{": >/var/log/*.log"}));
+  EXPECT_EQ(rendered("d=/etc; for f in $d/shadow $d/gshadow; do cat $f; done")[1], "cat /etc/shadow /etc/gshadow");
+  EXPECT_EQ(rendered("for f in $(ls /var/log); do rm \"$f\"; done"), (std::vector<std::string>{"rm $f"}));
+  EXPECT_EQ(rendered("f=/tmp/x; for f; do rm \"$f\"; done"), (std::vector<std::string>{"f=/tmp/x", "rm $f"}));
+  EXPECT_EQ(rendered("case $x in a) echo $x ;; esac").back(), "echo $x");
 }
 
 TEST(ShellParser, UnterminatedInputDoesNotHang) {

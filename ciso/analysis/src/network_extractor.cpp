@@ -33,6 +33,29 @@ bool plausible_host(const std::string& h) {
   return re2::RE2::FullMatch(h, name);
 }
 
+// `aGVsbG8=.x.evil.example`, `cm9vdDp4+Lz0.evil.example`: data spelled into leading labels
+// that no DNS name may carry. The name that is actually resolved, and so the destination, is
+// what follows the last such label; it must still be a plausible name of two labels or more.
+std::string destination_under_data_labels(const std::string& h) {
+  std::size_t cut = std::string::npos;
+  std::size_t label = 0;
+  for (std::size_t i = 0; i <= h.size(); ++i) {
+    if (i == h.size() || h[i] == '.') {
+      label = i + 1;
+      continue;
+    }
+    const unsigned char c = static_cast<unsigned char>(h[i]);
+    if (std::isalnum(c) == 0 && c != '-' && c != '_') {
+      cut = h.find('.', label);
+      i = cut == std::string::npos ? h.size() - 1 : cut;
+      label = i + 1;
+    }
+  }
+  if (cut == std::string::npos || cut + 1 >= h.size()) return {};
+  std::string rest = h.substr(cut + 1);
+  return rest.find('.') != std::string::npos && plausible_host(rest) ? rest : std::string();
+}
+
 }  // namespace
 
 void add_connection(std::vector<Connection>& out, std::string host, int port, std::string proto, std::string purpose,
@@ -40,7 +63,12 @@ void add_connection(std::vector<Connection>& out, std::string host, int port, st
   if (!host.empty() && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   host = lower(host);
   while (!host.empty() && host.back() == '.') host.pop_back();
-  if (!plausible_host(host) || is_loopback(host)) return;
+  if (!plausible_host(host)) {
+    host = destination_under_data_labels(host);
+    if (host.empty()) return;
+    purpose += " (leading labels carry data no DNS name may hold)";
+  }
+  if (is_loopback(host)) return;
   if (port == 0) port = default_port(proto);
   out.push_back({std::move(host), port, std::move(proto), std::move(purpose), offset});
 }
@@ -102,7 +130,7 @@ int default_port(std::string_view p) {
 }
 
 void connections_from_text(std::string_view text, std::size_t offset, bool fixed, std::vector<Connection>& out) {
-  static const re2::RE2 url(R"re((?i)\b([a-z][a-z0-9+.-]{1,15})://(?:[^\s/@'"]*@)?(\[[0-9a-f:]+\]|[a-z0-9_.$-]+)(?::(\d{1,5}))?)re");
+  static const re2::RE2 url(R"re((?i)\b([a-z][a-z0-9+.-]{1,15})://(?:[^\s/@'"]*@)?(\[[0-9a-f:]+\]|[a-z0-9_.$=+%-]+)(?::(\d{1,5}))?)re");
   static const re2::RE2 devtcp(R"re(/dev/(tcp|udp)/([^/\s'"]+)/(\d{1,5}))re");
   static const re2::RE2 pysock(R"re((?:connect|connect_ex|create_connection|sendto)\(\s*(?:[^()]*,\s*)?\(\s*['"]([^'"]+)['"]\s*,\s*(\d{1,5})\s*\))re");
   re2::StringPiece in(text.data(), text.size());
@@ -145,10 +173,12 @@ void connections_from_command(const EffectiveCommand& ec, std::size_t off, std::
                                               "--max-time", "-P", "--directory-prefix", "--output-document", "-w",
                                               "--data-binary", "--data-raw", "-b", "-c", "--retry", "--proxy"})) {
       if (o.find("://") != std::string::npos) continue;  // URLs are taken by connections_from_text
-      // A bare operand is a host only when spelled like one ("example.com/x", "10.0.0.1");
-      // otherwise it is more likely a file name such as notes.txt.
+      // A bare operand is a host only when spelled like one ("example.com/x", "10.0.0.1", or
+      // data labels before a name); otherwise it is more likely a file name such as notes.txt.
       static const re2::RE2 ipv4(R"re(^\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?:/.*)?$)re");
-      if (o.find('/') == std::string::npos && !re2::RE2::FullMatch(o, ipv4)) continue;
+      if (o.find('/') == std::string::npos && !re2::RE2::FullMatch(o, ipv4) && destination_under_data_labels(lower(o)).empty()) {
+        continue;
+      }
       add_connection(out, host_of_remote(o), 0, "https", upload ? "upload" : "download", off);
     }
   } else if (n == "nc" || n == "ncat" || n == "netcat" || n == "nc.traditional" || n == "nc.openbsd" || n == "telnet") {

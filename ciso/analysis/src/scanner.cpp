@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <functional>
+#include <optional>
 
 #include "assessment_builder.hpp"
 #include "decoders.hpp"
@@ -48,6 +49,44 @@ const std::string* dash_c_arg(const std::vector<std::string>& a) {
     if (s.empty() || s[0] != '-') break;
   }
   return nullptr;
+}
+
+// `sh -c SCRIPT NAME ARG...` runs SCRIPT with $0 = NAME and $1... = ARGs: bind those the
+// command spelled out, so `sh -c 'curl "$1" | sh' _ URL` reads as what it runs.
+VarMap with_positional(const VarMap& vars, const std::vector<std::string>& a, const std::string* script) {
+  VarMap out = vars;
+  for (char d = '0'; d <= '9'; ++d) out.erase(std::string(1, d));
+  std::size_t k = static_cast<std::size_t>(script - a.data()) + 1;
+  for (char d = '0'; d <= '9' && k < a.size(); ++d, ++k) out[std::string(1, d)] = a[k];
+  return out;
+}
+
+// What `{}` stands for in `find ROOT ... -exec CMD {} ;`: the files the name test picks under
+// the first root, spelled as a glob (`/var/log/*`, `/home/u/*.kdbx`), so path rules read the
+// command like the loop written out. Any other test (size, age, owner, permissions, -path,
+// -regex) picks some files, not a glob of the root: `find / -size +100M -exec rm {} ;` is not
+// `rm /*`, so `{}` stays as written and only the find rules judge it.
+std::optional<std::string> find_target(const std::vector<std::string>& a) {
+  static const std::set<std::string_view> neutral = {"-type", "-xtype", "-maxdepth", "-mindepth", "-xdev", "-mount",
+                                                     "-depth", "-follow", "-L", "-H", "-P", "-print", "-print0",
+                                                     "-name", "-iname", "-a", "-and"};
+  std::string root;
+  std::size_t k = 1;
+  for (; k < a.size(); ++k) {
+    const std::string& s = a[k];
+    if (root.empty() && (s == "-H" || s == "-L" || s == "-P")) continue;  // options before the roots
+    if (s.empty() || s[0] == '-' || s == "(" || s == "!") break;
+    if (root.empty()) root = s;
+  }
+  if (root.empty()) root = ".";
+  std::string name = "*";
+  for (; k < a.size(); ++k) {
+    const std::string& s = a[k];
+    if (s == "-exec" || s == "-execdir" || s == "-ok" || s == "-okdir") break;
+    if (!s.empty() && s[0] == '-' && neutral.count(s) == 0) return std::nullopt;
+    if ((s == "-name" || s == "-iname") && k + 1 < a.size() && name == "*") name = a[k + 1];
+  }
+  return root.back() == '/' ? root + name : root + "/" + name;
 }
 
 // Text an echo/printf command prints (printf interprets escapes like $'..').
@@ -475,7 +514,9 @@ void Scanner::follow_code(const Command& c, const EffectiveCommand& ec, const Fr
   ScriptLang lang;
   const bool script = script_lang_of(n, lang);
   if (is_shell_name(n) || n == "su" || n == "runuser") {
-    if (const std::string* s = dash_c_arg(a)) scan_shell(*s, child(f, c.offset, true, n + " -c"), vars);
+    if (const std::string* s = dash_c_arg(a)) {
+      scan_shell(*s, child(f, c.offset, true, n + " -c"), is_shell_name(n) ? with_positional(vars, a, s) : vars);
+    }
   } else if (n == "eval" && a.size() > 1) {
     scan_shell(join_from(a, 1), child(f, c.offset, true, "eval"), vars);
   } else if (is_python_name(n)) {
@@ -485,6 +526,7 @@ void Scanner::follow_code(const Command& c, const EffectiveCommand& ec, const Fr
   } else if (script) {
     for (const std::string& code : inline_code(lang, a)) scan_script(lang, code, child(f, c.offset, true, n + " inline code"));
   } else if (n == "find") {
+    const std::optional<std::string> target = find_target(a);
     for (std::size_t k = 1; k < a.size(); ++k) {
       if (a[k] != "-exec" && a[k] != "-execdir" && a[k] != "-ok" && a[k] != "-okdir") continue;
       Command sub;
@@ -493,6 +535,10 @@ void Scanner::follow_code(const Command& c, const EffectiveCommand& ec, const Fr
       while (e < a.size() && a[e] != ";" && a[e] != "+") {
         Word w;
         w.text = a[e++];
+        // -execdir runs in each file's directory with `{}` as `./name`: the same files.
+        for (std::size_t at = 0; target && (at = w.text.find("{}", at)) != std::string::npos; at += target->size()) {
+          w.text.replace(at, 2, *target);
+        }
         sub.words.push_back(std::move(w));
       }
       if (!sub.words.empty()) {

@@ -254,6 +254,12 @@ class Lexer {
       i_ = j;
     } else if (std::isdigit(static_cast<unsigned char>(c)) != 0 || std::string_view("@*#?$!-").find(c) != std::string_view::npos) {
       ++i_;
+      // Positional parameters are known when the caller bound them (`sh -c '...$1' _ ARG`).
+      if (auto it = vars_.find(std::string(1, c)); it != vars_.end() && std::isdigit(static_cast<unsigned char>(c)) != 0) {
+        append(w, sp, it->second, !in_dq);
+        w.from_variables = true;
+        return;
+      }
       append(w, sp, s_.substr(start, i_ - start), false);
       w.dynamic = true;
       return;
@@ -269,7 +275,11 @@ class Lexer {
       ++out_.ifs_expansions;
       return;
     }
-    const bool simple = !name.empty() && std::all_of(name.begin(), name.end(), is_ident) && is_ident_start(name[0]);
+    const bool positional = !name.empty() && std::all_of(name.begin(), name.end(), [](char x) {
+      return std::isdigit(static_cast<unsigned char>(x)) != 0;
+    });
+    const bool simple =
+        positional || (!name.empty() && std::all_of(name.begin(), name.end(), is_ident) && is_ident_start(name[0]));
     if (simple) {
       auto it = vars_.find(name);
       if (it != vars_.end()) {
@@ -444,6 +454,56 @@ std::optional<std::string> resolve_assignment(const Word& w, const std::string& 
   return value;
 }
 
+// `for NAME in WORDS...`: the body runs once per word, so NAME reads as the list. Binding it
+// lets `for f in /var/log/*.log; do > "$f"; done` be seen truncating /var/log/*.log, the same
+// as the loop written out. The words are joined with spaces: an unquoted `$f` splits back into
+// them, and a rule reading the rendered command sees every item. A list that is only known at
+// run time (`$(ls)`, `"$@"`, no `in`) leaves NAME unexpanded, like any run-time value.
+class LoopHeader {
+ public:
+  void start() {
+    *this = LoopHeader{};
+    active_ = true;
+  }
+  void take(const Word& w) {
+    if (!active_) return;
+    if (name_.empty()) {
+      if (w.quoted || w.text.empty() || !is_ident_start(w.text[0]) ||
+          !std::all_of(w.text.begin(), w.text.end(), is_ident)) {
+        active_ = false;  // `for ((i=0; ...))` and other forms: nothing to bind
+        return;
+      }
+      name_ = w.text;
+      return;
+    }
+    if (!in_) {
+      in_ = !w.quoted && w.text == "in";
+      if (!in_) active_ = false;
+      return;
+    }
+    if (w.dynamic) static_ = false;
+    if (!list_.empty()) list_ += ' ';
+    list_ += w.text;
+  }
+  // At the end of the header (`;` or a newline before `do`).
+  void bind(VarMap& vars) {
+    if (!active_ || name_.empty()) return;
+    if (in_ && static_ && !list_.empty()) {
+      vars[name_] = std::move(list_);
+    } else {
+      vars.erase(name_);
+    }
+    active_ = false;
+  }
+
+ private:
+  bool active_ = false;
+  bool in_ = false;
+  bool static_ = true;
+  std::string name_;
+  std::string list_;
+};
+
 }  // namespace
 
 std::string decode_ansi_c(std::string_view b, std::size_t* encoded_printables) {
@@ -523,6 +583,7 @@ ParsedShell parse_shell(std::string_view src, VarMap& vars) {
   Lexer lex(src, vars, out);
   Command cur;
   bool skipping_header = false;  // inside `for x in ...` / `case ... in` / `function name`
+  LoopHeader loop;               // the `for`/`select` header being read, if any
   bool next_piped_in = false;
   std::size_t pipeline = 0;
 
@@ -571,6 +632,7 @@ ParsedShell parse_shell(std::string_view src, VarMap& vars) {
       finish(false);
       ++pipeline;
       skipping_header = false;
+      loop.bind(vars);
       continue;
     }
     if (cur.words.empty() && cur.assignments.empty() && cur.redirects.empty()) cur.offset = t.offset;
@@ -579,7 +641,10 @@ ParsedShell parse_shell(std::string_view src, VarMap& vars) {
       continue;
     }
     auto take = [&](Word& w) {
-      if (skipping_header) return;
+      if (skipping_header) {
+        loop.take(w);
+        return;
+      }
       if (cur.words.empty()) {
         const auto eq = w.text.find('=');
         if (w.assignment && eq != std::string::npos) {
@@ -591,6 +656,7 @@ ParsedShell parse_shell(std::string_view src, VarMap& vars) {
         }
         if (!w.quoted && (w.text == "for" || w.text == "select" || w.text == "case" || w.text == "function")) {
           skipping_header = true;
+          if (w.text == "for" || w.text == "select") loop.start();
           return;
         }
         if (!w.quoted && is_keyword(w.text)) return;
@@ -605,6 +671,7 @@ ParsedShell parse_shell(std::string_view src, VarMap& vars) {
     for (Word& w : lex.split_last(std::move(t.word))) take(w);
   }
   finish(false);
+  loop.bind(vars);
   out.pipelines = pipeline + 1;
   return out;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // A POSIX sh / bash reader that is good enough to see what a script runs: quoting, escapes,
 // $'..' ANSI-C strings, pipes and lists, command/process substitution, here-docs, and
-// expansion of variables the script itself assigned (so `a=cu;b=rl;$a$b` reads as curl).
+// expansion of variables the script itself assigned (so `a=cu;b=rl;$a$b` reads as curl), and
+// `for` loop variables bound to their lists.
 // It never executes anything and never fails: unknown syntax degrades to plain words.
 #include <cstddef>
 #include <optional>
@@ -54,6 +55,8 @@ struct ParsedShell {
   std::size_t pipelines = 0;
 };
 
+// Script variables by name; "0".."9" are positional parameters, bound only where the caller
+// knows them (`sh -c SCRIPT NAME ARG...`).
 using VarMap = std::unordered_map<std::string, std::string>;
 
 // Parses `src`. `vars` carries assignments across calls (a nested `sh -c` sees the parent's).

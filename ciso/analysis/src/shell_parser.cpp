@@ -255,7 +255,8 @@ class Lexer {
     } else if (std::isdigit(static_cast<unsigned char>(c)) != 0 || std::string_view("@*#?$!-").find(c) != std::string_view::npos) {
       ++i_;
       // Positional parameters are known when the caller bound them (`sh -c '...$1' _ ARG`).
-      if (auto it = vars_.find(std::string(1, c)); it != vars_.end() && std::isdigit(static_cast<unsigned char>(c)) != 0) {
+      const bool digit = std::isdigit(static_cast<unsigned char>(c)) != 0;
+      if (auto it = digit ? vars_.find(std::string(1, c)) : vars_.end(); it != vars_.end()) {
         append(w, sp, it->second, !in_dq);
         w.from_variables = true;
         return;

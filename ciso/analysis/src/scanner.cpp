@@ -10,6 +10,7 @@
 #include "filesystem_extractor.hpp"
 #include "network_extractor.hpp"
 #include "python_source.hpp"
+#include "working_directory.hpp"
 
 namespace nonaxis::ciso::detail {
 namespace {
@@ -348,18 +349,28 @@ void Scanner::scan_shell(std::string_view text, const Frame& f, VarMap vars) {
   VarMap running = vars;
   for (std::size_t i = 0; i < p.commands.size(); ++i) scan_command(text, p, ecs, i, f, running);
 
-  // Pipelines as a whole: what feeds into what.
+  // Pipelines as a whole: what feeds into what; after a cd, also with resolved paths.
   std::size_t i = 0;
-  std::string pipeline;
+  std::string pipeline, in_dir;
   while (i < p.commands.size()) {
     std::size_t j = i;
     pipeline.clear();
+    in_dir.clear();
+    bool any_in_dir = false;
     while (j < p.commands.size() && p.commands[j].pipeline == p.commands[i].pipeline) {
       if (!pipeline.empty()) pipeline += " | ";
       pipeline += ecs[j].rendered;
+      if (!in_dir.empty()) in_dir += " | ";
+      if (const std::optional<Command> r = resolved_in_directory(p.commands[j])) {
+        in_dir += effective_command(*r).rendered;
+        any_in_dir = true;
+      } else {
+        in_dir += ecs[j].rendered;
+      }
       ++j;
     }
     if (j - i > 1) doc(Scope::Pipeline, pipeline, p.commands[i].offset, false, f);
+    if (j - i > 1 && any_in_dir) doc(Scope::Pipeline, in_dir, p.commands[i].offset, false, f);
     i = j;
   }
 
@@ -428,6 +439,16 @@ void Scanner::scan_command_words(std::string_view text, const Command& c, const 
                                  VarMap& vars) {
   const std::size_t off = f.at(c.offset);
   doc(Scope::Command, ec.rendered, c.offset, false, f);
+  // After a cd, the command again with its relative paths joined to the directory; its
+  // writes are recorded with the paths they really touch.
+  const std::optional<Command> in_dir = resolved_in_directory(c);
+  if (in_dir) {
+    const EffectiveCommand rec = effective_command(*in_dir);
+    doc(Scope::Command, rec.rendered, c.offset, false, f);
+    writes_from_command(rec, in_dir->redirects, off, ev_.writes);
+  } else {
+    writes_from_command(ec, c.redirects, off, ev_.writes);
+  }
   if (ec.argv.empty()) return;
   doc(Scope::Argv0, ec.argv0_doc, c.offset, false, f);
 
@@ -444,7 +465,6 @@ void Scanner::scan_command_words(std::string_view text, const Command& c, const 
   if (n == "docker" && ec.rendered.find("--privileged") != std::string::npos) ev_.permissions.insert("privileged container");
 
   connections_from_command(ec, off, ev_.connections);
-  writes_from_command(ec, c.redirects, off, ev_.writes);
 
   // Split-and-joined program names: `$a$b`, `c${x}rl`.
   if (!c.words.empty() && c.words[0].from_variables) {

@@ -1,5 +1,7 @@
 #include "shell_parser.hpp"
 
+#include "working_directory.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <optional>
@@ -608,6 +610,8 @@ ParsedShell parse_shell(std::string_view src, VarMap& vars) {
       }
     }
     if (has_words || !cur.redirects.empty() || !cur.assignments.empty()) {
+      if (const auto pwd = vars.find("PWD"); pwd != vars.end()) cur.cwd = pwd->second;
+      if (has_words) apply_directory_change(cur, vars);
       cur.pipeline = pipeline;
       cur.piped_in = next_piped_in;
       cur.piped_out = piped_out;

@@ -37,6 +37,7 @@ struct Command {
   std::vector<std::pair<std::string, std::optional<std::string>>> assignments;
   std::vector<Redirect> redirects;
   std::size_t offset = 0;
+  std::string cwd;           // the directory a cd/pushd before it moved to; "" if not known
   std::size_t pipeline = 0;  // commands joined by | share a pipeline index
   bool piped_in = false;
   bool piped_out = false;

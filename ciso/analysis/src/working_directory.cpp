@@ -77,7 +77,9 @@ void apply_directory_change(const Command& c, VarMap& vars) {
     ++i;  // -P, -L, -e
   }
   if (i >= c.words.size()) {
-    vars["PWD"] = "~";  // plain `cd` goes home
+    // Move-assigning a std::string, not a literal: GCC 12 at -O3 reports a false -Wrestrict
+    // on assigning a char literal into a map's string.
+    vars.insert_or_assign("PWD", std::string(1, '~'));  // plain `cd` goes home
     return;
   }
   const Word& target = c.words[i];

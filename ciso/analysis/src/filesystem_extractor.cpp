@@ -144,9 +144,35 @@ void writes_from_command(const EffectiveCommand& ec, const std::vector<Redirect>
   }
 }
 
+namespace {
+
+// tftp has no URL, so the file it fetches is named by its own syntax: `tftp HOST -c get
+// REMOTE [LOCAL]` (tftp-hpa) and `tftp -g -r REMOTE [-l LOCAL] HOST` (busybox).
+std::vector<std::string> tftp_downloads(const std::vector<std::string>& a) {
+  std::vector<std::string> out;
+  for (std::size_t i = 1; i + 2 < a.size(); ++i) {
+    if (a[i] == "-c" && a[i + 1] == "get") {
+      out.push_back(i + 3 < a.size() ? a[i + 3] : a[i + 2]);
+      return out;
+    }
+  }
+  std::string remote;
+  std::string local;
+  for (std::size_t i = 1; i + 1 < a.size(); ++i) {
+    if (a[i] == "-r") remote = a[i + 1];
+    if (a[i] == "-l") local = a[i + 1];
+  }
+  if (!local.empty()) out.push_back(local);
+  else if (!remote.empty()) out.push_back(remote);
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::string> downloaded_files(const EffectiveCommand& ec) {
   std::vector<std::string> out;
   const auto& a = ec.argv;
+  if (ec.name == "tftp") return tftp_downloads(a);
   if (ec.name != "curl" && ec.name != "wget") return out;
   bool remote_name = false;
   bool explicit_output = false;

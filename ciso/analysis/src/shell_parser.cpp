@@ -196,9 +196,11 @@ class Lexer {
   // `splittable` stays empty until an unquoted expansion contributes text (the rare case), so
   // ordinary words cost no second allocation.
   void append(Word& w, std::vector<bool>& splittable, std::string_view text, bool split) {
+    // `split ||`: an expansion that starts the word leaves `splittable` empty after the
+    // assign, and its characters must still be marked.
     if (split && splittable.empty()) splittable.assign(w.text.size(), false);
     w.text.append(text);
-    if (!splittable.empty()) splittable.insert(splittable.end(), text.size(), split);
+    if (split || !splittable.empty()) splittable.insert(splittable.end(), text.size(), split);
   }
 
   // $name, ${name}, $(..), $((..)), $'..' (outside double quotes), $"..".
@@ -411,11 +413,17 @@ class Lexer {
     }
     std::vector<bool> sp = std::move(pending_split_);
     pending_split_.clear();
+    // A script that sets IFS (`IFS=,;cmd=curl,URL;$cmd`) splits on its characters. Blanks
+    // still split too: that can only cut a word the shell would keep whole, and `${IFS}`
+    // reads as a blank.
+    const auto ifs = vars_.find("IFS");
+    const std::string_view extra = ifs == vars_.end() ? std::string_view() : std::string_view(ifs->second);
+
     Word cur = w;
     cur.text.clear();
     for (std::size_t k = 0; k < w.text.size(); ++k) {
       const char c = w.text[k];
-      if (k < sp.size() && sp[k] && (c == ' ' || c == '\t' || c == '\n')) {
+      if (k < sp.size() && sp[k] && (c == ' ' || c == '\t' || c == '\n' || extra.find(c) != std::string_view::npos)) {
         if (!cur.text.empty()) out.push_back(cur);
         cur.text.clear();
         cur.assignment = false;

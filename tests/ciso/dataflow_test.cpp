@@ -1,6 +1,6 @@
 // Values the analyzer carries from where a script names them to where it uses them: loop
-// variables, find's `{}`, `sh -c` positional parameters, host names under data labels, and the
-// directory a cd moved to.
+// variables, find's `{}`, `sh -c` positional parameters, host names under data labels, the
+// directory a cd moved to, and Python module constants.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -80,6 +80,15 @@ TEST(CisoDataflow, RelativePathsAfterCdNameTheDirectoryTheyAreIn) {
   EXPECT_LT(run("cd /var/log && grep -i error syslog | tail -n 20", true)["risk_score"].get<int>(), 30);
   // `cd -` and popd leave the directory unknown: what follows is read as written.
   EXPECT_LT(run("cd / && cd - && rm -rf *", true)["risk_score"].get<int>(), 30);
+}
+
+// A Python name bound once to a literal is read as that literal where the code uses it
+// (python_source_test.cpp has the cases that must not be replaced).
+TEST(CisoDataflow, PythonConstantsAreBoundWhereUsed) {
+  const std::string script =
+      "import socket\nHOST = \"198.51.100.3\"\nPORT = 4444\ns = socket.socket()\ns.connect((HOST, PORT))\n";
+  const auto a = run(script, false);
+  EXPECT_EQ(hosts_of(a), (std::set<std::string>{"198.51.100.3"})) << a["checklist"].dump();
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cctype>
+#include <unordered_map>
 
 namespace nonaxis::ciso::detail {
 namespace {
@@ -48,6 +50,85 @@ std::string fold_literals(std::string_view text) {
   return out;
 }
 
+bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+
+// Names bound exactly once, at the left margin, to a string or number literal
+// (`HOST = "203.0.113.5"`). Any other binding of the name (`HOST += x`, an indented
+// `HOST = ...`) drops it: then its value depends on the path taken.
+std::unordered_map<std::string, std::string> module_constants(std::string_view j) {
+  static const re2::RE2 literal(R"re((?m)^([A-Za-z_]\w*)[ \t]*=[ \t]*([rbu]?"[^"\\\n]{0,256}"|[rbu]?'[^'\\\n]{0,256}'|\d{1,10})[ \t]*(?:#[^\n]*)?$)re");
+  static const re2::RE2 binding(R"re((?m)^[ \t]*([A-Za-z_]\w*)[ \t]*(?:[-+*/%|&^@]|//|\*\*|>>|<<)?=[^=])re");
+  std::unordered_map<std::string, std::string> out;
+  std::unordered_map<std::string, int> bindings;
+  re2::StringPiece in(j.data(), j.size());
+  std::string name, value;
+  while (re2::RE2::FindAndConsume(&in, binding, &name)) ++bindings[name];
+  in = re2::StringPiece(j.data(), j.size());
+  while (out.size() < 64 && re2::RE2::FindAndConsume(&in, literal, &name, &value)) {
+    if (bindings[name] == 1) out.emplace(name, value);
+  }
+  return out;
+}
+
+// Replaces uses of module constants by their literal, so `s.connect((HOST, PORT))` and
+// `open(KEY)` read like the literal calls. Strings and comments are copied as they are;
+// attributes (`x.HOST`) and keyword arguments (`f(HOST=1)`) are not uses.
+std::string bind_constants(std::string_view j) {
+  if (j.find('=') == std::string_view::npos) return std::string(j);
+  const auto constants = module_constants(j);
+  if (constants.empty()) return std::string(j);
+  std::string out;
+  out.reserve(j.size() + 64);
+  std::size_t i = 0;
+  while (i < j.size()) {
+    const char c = j[i];
+    if (c == '#') {
+      const std::size_t e = std::min(j.find('\n', i), j.size());
+      out.append(j, i, e - i);
+      i = e;
+    } else if (c == '"' || c == '\'') {
+      const std::string_view three = c == '"' ? std::string_view(R"(""")") : std::string_view("'''");
+      const bool triple = j.substr(i, 3) == three;
+      const std::size_t q = triple ? 3 : 1;
+      std::size_t e = i + q;
+      while (e < j.size()) {
+        if (j[e] == '\\') {
+          e += 2;
+        } else if (triple ? j.substr(e, 3) == three : (j[e] == c || j[e] == '\n')) {
+          e += j[e] == '\n' ? 0 : q;
+          break;
+        } else {
+          ++e;
+        }
+      }
+      e = std::min(e, j.size());
+      out.append(j, i, e - i);
+      i = std::max(e, i + 1);
+    } else if (ident_start(c) && (i == 0 || !ident_char(j[i - 1]))) {
+      std::size_t e = i;
+      while (e < j.size() && ident_char(j[e])) ++e;
+      const auto it = constants.find(std::string(j.substr(i, e - i)));
+      std::size_t before = i;
+      while (before > 0 && (j[before - 1] == ' ' || j[before - 1] == '\t')) --before;
+      std::size_t after = e;
+      while (after < j.size() && (j[after] == ' ' || j[after] == '\t')) ++after;
+      const bool attribute = before > 0 && j[before - 1] == '.';
+      const bool bound_here = after < j.size() && j[after] == '=' && (after + 1 >= j.size() || j[after + 1] != '=');
+      if (it != constants.end() && !attribute && !bound_here) {
+        out += it->second;
+      } else {
+        out.append(j, i, e - i);
+      }
+      i = e;
+    } else {
+      out.push_back(c);
+      ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 bool looks_like_python(std::string_view text) {
@@ -59,7 +140,7 @@ bool looks_like_python(std::string_view text) {
 
 PythonView read_python(std::string_view text) {
   PythonView v;
-  v.joined = fold_literals(text);
+  v.joined = bind_constants(fold_literals(text));
   const std::string_view j = v.joined;
 
   static const re2::RE2 imp(R"re((?:^|[;\n])\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+(?:\s*,\s*[\w.]+)*)))re");

@@ -12,6 +12,7 @@ namespace nonaxis::ciso::detail {
 
 struct PythonView {
   std::string joined;                   // source with 'a' + 'b' and "".join([...]) literals folded
+                                        // and module constants replaced by their literal
   std::vector<std::string> imports;
   std::vector<Embedded> shell_commands;  // string arguments of os.system / subprocess.* / pty.spawn
   std::vector<Embedded> reversed;       // 'abc'[::-1] literals, un-reversed

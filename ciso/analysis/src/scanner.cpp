@@ -301,8 +301,13 @@ void Scanner::decode_blobs(std::string_view text, const Frame& f) {
 void Scanner::scan_python(std::string_view text, const Frame& f) {
   charge(text.size(), f);
   const PythonView v = read_python(text);
-  scan_text(text, f);
-  doc(Scope::Python, v.joined, 0, v.joined.size() == text.size(), f);
+  // As scan_text, but destinations are read from the folded view: `connect((HOST, PORT))`
+  // names its host only after constants are bound.
+  const bool same_size = v.joined.size() == text.size();
+  doc(Scope::Text, text, 0, true, f);
+  connections_from_text(v.joined, f.base, f.fixed || !same_size, ev_.connections);
+  decode_blobs(text, f);
+  doc(Scope::Python, v.joined, 0, same_size, f);
   for (const Embedded& e : v.shell_commands) scan_shell(e.text, child(f, e.offset, true, "python shell call"), {});
   for (const Embedded& e : v.reversed) scan_layer(e.text, child(f, e.offset, true, "reversed string"));
   for (const FsWrite& w : v.writes) ev_.writes.push_back({w.path, w.operation, f.at(w.offset)});

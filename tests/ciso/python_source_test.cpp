@@ -1,0 +1,24 @@
+// The Python reader's view of the source: constants bound where they are used.
+#include <gtest/gtest.h>
+
+#include "python_source.hpp"
+
+namespace nonaxis::ciso::detail {
+namespace {
+
+TEST(PythonSource, ConstantsBoundOnceAreReplacedWhereUsed) {
+  EXPECT_EQ(read_python("HOST = \"198.51.100.3\"\nPORT = 4444  # c2\ns.connect((HOST, PORT))\n").joined,
+            "HOST = \"198.51.100.3\"\nPORT = 4444  # c2\ns.connect((\"198.51.100.3\", 4444))\n");
+}
+
+TEST(PythonSource, OnlyPlainUsesOfSingleBindingsAreReplaced) {
+  // Bound twice (value depends on the path taken), rebound in a block, an attribute, a
+  // keyword argument, a string and a comment.
+  const std::string src =
+      "A = '/etc/shadow'\nA = 'notes.txt'\nB = 'x'\nif y:\n    B = 'z'\nC = 'c'\n"
+      "f(A, B, o.C, g(C=1), 'C', \"\"\"C\"\"\")  # C\n";
+  EXPECT_EQ(read_python(src).joined, src);
+}
+
+}  // namespace
+}  // namespace nonaxis::ciso::detail

@@ -39,8 +39,9 @@ std::vector<Sample> load_jsonl_dir(const std::string& dir, const std::string& so
       s.label = j.at("label").get<std::string>();
       s.category = j.value("category", source == "hard-cases" ? "hard_case" : "uncategorised");
       s.content = j.at("content").get<std::string>();
-      // Corpus lines are shell command lines (lang "sh"); hard cases may be whole files.
-      s.is_command = j.value("is_command", s.content.rfind("#!", 0) != 0);
+      // Corpus lines are shell command lines (lang "sh"); hard cases may be whole files. The
+      // same rule as the test suite's: one line without a shebang is a command.
+      s.is_command = j.value("is_command", s.content.rfind("#!", 0) != 0 && s.content.find('\n') == std::string::npos);
       s.source = source;
       s.held_out = in_held_out_half(s.id);
       out.push_back(std::move(s));

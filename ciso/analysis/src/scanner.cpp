@@ -9,6 +9,7 @@
 #include "decoders.hpp"
 #include "filesystem_extractor.hpp"
 #include "network_extractor.hpp"
+#include "glob_paths.hpp"
 #include "python_source.hpp"
 #include "working_directory.hpp"
 
@@ -123,6 +124,26 @@ bool executes_stdin(const EffectiveCommand& ec) {
     return ec.argv.size() == 1 || ec.argv[1] == "-";
   }
   return false;
+}
+
+
+bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+
+// The command as the shell runs it after `cd` and pathname expansion: relative paths joined
+// to its directory, and globs that stand for one listed path spelled out (`globs` gets
+// those). Nothing when neither changes it; most commands are returned without a copy.
+std::optional<Command> resolved_reading(const Command& c, std::vector<GlobResolution>* globs = nullptr) {
+  std::optional<Command> r = resolved_in_directory(c);
+  const Command& base = r ? *r : c;
+  const bool wild = std::any_of(base.words.begin(), base.words.end(), [](const Word& w) { return has_wildcard(w.text); }) ||
+                    std::any_of(base.redirects.begin(), base.redirects.end(),
+                                [](const Redirect& x) { return has_wildcard(x.target); });
+  if (!wild) return r;
+  Command g = base;
+  std::vector<GlobResolution> found = resolve_known_globs(g);
+  if (found.empty()) return r;
+  if (globs != nullptr) *globs = std::move(found);
+  return g;
 }
 
 }  // namespace
@@ -354,7 +375,8 @@ void Scanner::scan_shell(std::string_view text, const Frame& f, VarMap vars) {
   VarMap running = vars;
   for (std::size_t i = 0; i < p.commands.size(); ++i) scan_command(text, p, ecs, i, f, running);
 
-  // Pipelines as a whole: what feeds into what; after a cd, also with resolved paths.
+  // Pipelines as a whole: what feeds into what; after a cd or behind globs, also with the
+  // resolved paths.
   std::size_t i = 0;
   std::string pipeline, in_dir;
   while (i < p.commands.size()) {
@@ -366,7 +388,7 @@ void Scanner::scan_shell(std::string_view text, const Frame& f, VarMap vars) {
       if (!pipeline.empty()) pipeline += " | ";
       pipeline += ecs[j].rendered;
       if (!in_dir.empty()) in_dir += " | ";
-      if (const std::optional<Command> r = resolved_in_directory(p.commands[j])) {
+      if (const std::optional<Command> r = resolved_reading(p.commands[j])) {
         in_dir += effective_command(*r).rendered;
         any_in_dir = true;
       } else {
@@ -444,16 +466,19 @@ void Scanner::scan_command_words(std::string_view text, const Command& c, const 
                                  VarMap& vars) {
   const std::size_t off = f.at(c.offset);
   doc(Scope::Command, ec.rendered, c.offset, false, f);
-  // After a cd, the command again with its relative paths joined to the directory; its
-  // writes are recorded with the paths they really touch.
-  const std::optional<Command> in_dir = resolved_in_directory(c);
-  if (in_dir) {
-    const EffectiveCommand rec = effective_command(*in_dir);
-    doc(Scope::Command, rec.rendered, c.offset, false, f);
-    writes_from_command(rec, in_dir->redirects, off, ev_.writes);
-  } else {
-    writes_from_command(ec, c.redirects, off, ev_.writes);
+  // After a cd or behind a glob, the command again with the paths it really names; its
+  // writes and destinations are recorded from that reading.
+  std::vector<GlobResolution> globs;
+  const std::optional<Command> in_dir = resolved_reading(c, &globs);
+  for (const GlobResolution& g : globs) {
+    if (glob_hides_name(g.word)) fact("path-spelled-as-glob " + g.word + " " + g.path, c.offset, f);
   }
+  std::optional<EffectiveCommand> rec;
+  if (in_dir) {
+    rec = effective_command(*in_dir);
+    doc(Scope::Command, rec->rendered, c.offset, false, f);
+  }
+  writes_from_command(rec ? *rec : ec, in_dir ? in_dir->redirects : c.redirects, off, ev_.writes);
   if (ec.argv.empty()) return;
   doc(Scope::Argv0, ec.argv0_doc, c.offset, false, f);
 
@@ -469,7 +494,7 @@ void Scanner::scan_command_words(std::string_view text, const Command& c, const 
   if (ec.rendered.find("docker.sock") != std::string::npos) ev_.permissions.insert("Docker daemon socket (root-equivalent)");
   if (n == "docker" && ec.rendered.find("--privileged") != std::string::npos) ev_.permissions.insert("privileged container");
 
-  connections_from_command(ec, off, ev_.connections);
+  connections_from_command(rec ? *rec : ec, off, ev_.connections);
 
   // Split-and-joined program names: `$a$b`, `c${x}rl`.
   if (!c.words.empty() && c.words[0].from_variables) {

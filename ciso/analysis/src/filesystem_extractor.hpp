@@ -16,7 +16,9 @@ void writes_from_command(const EffectiveCommand& ec, const std::vector<Redirect>
 // Why a path is sensitive, or "" when it is not.
 std::string path_concern(std::string_view path);
 
-// Files a command downloads (curl -o/-O, wget), so later execution of them can be seen.
-std::vector<std::string> downloaded_files(const EffectiveCommand& ec);
+// Files a command downloads (curl -o/-O, wget, tftp get), so later execution of them can be
+// seen. With `redirects`, also the file a download written to stdout is redirected into
+// (`curl -s URL > /tmp/a`, `wget -qO- URL > a`).
+std::vector<std::string> downloaded_files(const EffectiveCommand& ec, const std::vector<Redirect>& redirects = {});
 
 }  // namespace nonaxis::ciso::detail

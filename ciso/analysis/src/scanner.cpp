@@ -129,11 +129,21 @@ bool executes_stdin(const EffectiveCommand& ec) {
 
 bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
-// The command as the shell runs it after `cd` and pathname expansion: relative paths joined
-// to its directory, and globs that stand for one listed path spelled out (`globs` gets
-// those). Nothing when neither changes it; most commands are returned without a copy.
+// The command as the shell runs it: static command substitutions replaced by their output,
+// relative paths joined to the directory a `cd` moved to, and globs that stand for one listed
+// path spelled out (`globs` gets those). Nothing when none of that changes it; most commands
+// are returned without a copy.
 std::optional<Command> resolved_reading(const Command& c, std::vector<GlobResolution>* globs = nullptr) {
-  std::optional<Command> r = resolved_in_directory(c);
+  std::optional<Command> r;
+  if (std::any_of(c.words.begin(), c.words.end(), [](const Word& w) { return w.has_alt; })) {
+    r = c;
+    for (Word& w : r->words) {
+      if (!w.has_alt) continue;
+      w.text = std::move(w.alt);
+      w.has_alt = false;
+    }
+  }
+  if (std::optional<Command> d = resolved_in_directory(r ? *r : c)) r = std::move(d);
   const Command& base = r ? *r : c;
   const bool wild = std::any_of(base.words.begin(), base.words.end(), [](const Word& w) { return has_wildcard(w.text); }) ||
                     std::any_of(base.redirects.begin(), base.redirects.end(),
@@ -514,7 +524,7 @@ void Scanner::scan_command_words(std::string_view text, const Command& c, const 
   }
 
   // Downloaded files that are later made executable or run.
-  for (const std::string& d : downloaded_files(ec)) downloaded_.insert(basename_of(d));
+  for (const std::string& d : downloaded_files(ec, c.redirects)) downloaded_.insert(basename_of(d));
   auto downloaded = [&](const std::string& s) { return !s.empty() && downloaded_.count(basename_of(s)) != 0; };
   bool runs_download = !downloaded_.empty() && downloaded(a[0]) && a[0].find('/') != std::string::npos;
   ScriptLang lang;

@@ -1,5 +1,7 @@
 #include "shell_parser.hpp"
 
+#include "static_substitution.hpp"
+
 #include "working_directory.hpp"
 
 #include <algorithm>
@@ -195,7 +197,15 @@ class Lexer {
 
   // `splittable` stays empty until an unquoted expansion contributes text (the rare case), so
   // ordinary words cost no second allocation.
-  void append(Word& w, std::vector<bool>& splittable, std::string_view text, bool split) {
+  // `folded`: what a static substitution spelled as `text` outputs; from then on the word
+  // also carries that reading in `w.alt`.
+  void append(Word& w, std::vector<bool>& splittable, std::string_view text, bool split,
+              const std::string* folded = nullptr) {
+    if (folded != nullptr && !w.has_alt) {
+      w.alt = w.text;
+      w.has_alt = true;
+    }
+    if (w.has_alt) w.alt.append(folded != nullptr ? std::string_view(*folded) : text);
     // `split ||`: an expansion that starts the word leaves `splittable` empty after the
     // assign, and its characters must still be marked.
     if (split && splittable.empty()) splittable.assign(w.text.size(), false);
@@ -218,7 +228,8 @@ class Lexer {
       const std::string_view inner = s_.substr(i_ + 1, close - (i_ + 1));
       if (!arithmetic) out_.substitutions.push_back({std::string(inner), i_ + 1});
       i_ = std::min(close + 1, s_.size());
-      append(w, sp, s_.substr(start, i_ - start), false);
+      const std::optional<std::string> v = arithmetic ? std::nullopt : static_substitution_output(inner, vars_);
+      append(w, sp, s_.substr(start, i_ - start), false, v ? &*v : nullptr);
       w.dynamic = true;
       return;
     }
@@ -292,11 +303,42 @@ class Lexer {
         w.from_variables = true;
         return;
       }
+      // A variable the script never sets, wedged between letters (`/etc/sh${u}adow`), is
+      // empty at run time unless the environment happens to set it: read it as the shell would.
+      const bool between_letters = !positional && !w.text.empty() && is_ident(w.text.back()) && i_ < s_.size() &&
+                                   std::isalnum(static_cast<unsigned char>(s_[i_])) != 0;
+      if (between_letters) {
+        w.from_variables = true;
+        return;
+      }
       append(w, sp, "$" + name, false);
+    } else if (std::optional<std::string> v = substring_expansion(name)) {
+      append(w, sp, *v, !in_dq);
+      w.from_variables = true;
+      return;
     } else {
       append(w, sp, braced ? "${" + name + "}" : "$" + name, false);
     }
     w.dynamic = true;
+  }
+
+  // `${NAME:OFFSET:LENGTH}` of a script variable, and the one-character slices of HOME, PATH,
+  // PWD and SHELL that every shell starts with '/' (`cat ${HOME:0:1}etc${HOME:0:1}shadow`).
+  std::optional<std::string> substring_expansion(const std::string& expr) const {
+    const std::size_t c1 = expr.find(':');
+    const std::size_t c2 = c1 == std::string::npos ? std::string::npos : expr.find(':', c1 + 1);
+    if (c2 == std::string::npos || c1 == 0) return std::nullopt;
+    const std::string name = expr.substr(0, c1);
+    const std::string off = expr.substr(c1 + 1, c2 - c1 - 1);
+    const std::string len = expr.substr(c2 + 1);
+    auto digits = [](const std::string& d) {
+      return !d.empty() && d.size() <= 4 && std::all_of(d.begin(), d.end(), [](char x) { return x >= '0' && x <= '9'; });
+    };
+    if (!digits(off) || !digits(len) || !std::all_of(name.begin(), name.end(), is_ident)) return std::nullopt;
+    const std::size_t o = std::stoul(off), l = std::stoul(len);
+    if (const auto it = vars_.find(name); it != vars_.end()) return o <= it->second.size() ? it->second.substr(o, l) : "";
+    if (o == 0 && l == 1 && (name == "HOME" || name == "PATH" || name == "PWD" || name == "SHELL")) return "/";
+    return std::nullopt;
   }
 
   void read_backtick(Word& w, std::vector<bool>& sp) {
@@ -304,9 +346,11 @@ class Lexer {
     std::size_t j = i_ + 1;
     while (j < s_.size() && s_[j] != '`') j += s_[j] == '\\' ? 2u : 1u;
     const std::size_t end = std::min(j, s_.size());
-    out_.substitutions.push_back({std::string(s_.substr(start + 1, end - start - 1)), start + 1});
+    const std::string_view inner = s_.substr(start + 1, end - start - 1);
+    out_.substitutions.push_back({std::string(inner), start + 1});
     i_ = std::min(end + 1, s_.size());
-    append(w, sp, s_.substr(start, i_ - start), false);
+    const std::optional<std::string> v = static_substitution_output(inner, vars_);
+    append(w, sp, s_.substr(start, i_ - start), false, v ? &*v : nullptr);
     w.dynamic = true;
   }
 
@@ -413,6 +457,9 @@ class Lexer {
     }
     std::vector<bool> sp = std::move(pending_split_);
     pending_split_.clear();
+    // The folded reading belongs to the whole word; pieces cannot carry it.
+    w.has_alt = false;
+    w.alt.clear();
     // A script that sets IFS (`IFS=,;cmd=curl,URL;$cmd`) splits on its characters. Blanks
     // still split too: that can only cut a word the shell would keep whole, and `${IFS}`
     // reads as a blank.
@@ -460,6 +507,10 @@ std::optional<std::string> resolve_assignment(const Word& w, const std::string& 
       while (e < value.size() && !is_blank(value[e]) && value[e] != ')' && value[e] != '`' && value[e] != '|') ++e;
       return value.substr(p.size(), e - p.size());
     }
+  }
+  if (w.has_alt) {  // `x=$(echo L2V0Yy9zaGFkb3c= | base64 -d)`: the output is known
+    const std::size_t eq = w.alt.find('=');
+    if (eq != std::string::npos && w.alt.find_first_of("$`", eq) == std::string::npos) return w.alt.substr(eq + 1);
   }
   if (w.dynamic) return std::nullopt;
   return value;

@@ -21,6 +21,10 @@ struct Word {
   bool dynamic = false;    // contains an unresolved expansion or a substitution
   bool from_variables = false;  // the text was produced by expanding script variables
   bool assignment = false;      // NAME=value spelling
+  // The word with static command substitutions (`$(echo L2V0Yy9zaGFkb3c= | base64 -d)`)
+  // replaced by their output; only set when there was one (static_substitution.hpp).
+  bool has_alt = false;
+  std::string alt;
 };
 
 struct Redirect {

@@ -8,8 +8,8 @@
 #include "assessment_builder.hpp"
 #include "decoders.hpp"
 #include "filesystem_extractor.hpp"
-#include "network_extractor.hpp"
 #include "glob_paths.hpp"
+#include "network_extractor.hpp"
 #include "python_source.hpp"
 #include "working_directory.hpp"
 
@@ -125,7 +125,6 @@ bool executes_stdin(const EffectiveCommand& ec) {
   }
   return false;
 }
-
 
 bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
@@ -388,26 +387,26 @@ void Scanner::scan_shell(std::string_view text, const Frame& f, VarMap vars) {
   // Pipelines as a whole: what feeds into what; after a cd or behind globs, also with the
   // resolved paths.
   std::size_t i = 0;
-  std::string pipeline, in_dir;
+  std::string pipeline, resolved;
   while (i < p.commands.size()) {
     std::size_t j = i;
     pipeline.clear();
-    in_dir.clear();
-    bool any_in_dir = false;
+    resolved.clear();
+    bool any_resolved = false;
     while (j < p.commands.size() && p.commands[j].pipeline == p.commands[i].pipeline) {
       if (!pipeline.empty()) pipeline += " | ";
       pipeline += ecs[j].rendered;
-      if (!in_dir.empty()) in_dir += " | ";
+      if (!resolved.empty()) resolved += " | ";
       if (const std::optional<Command> r = resolved_reading(p.commands[j])) {
-        in_dir += effective_command(*r).rendered;
-        any_in_dir = true;
+        resolved += effective_command(*r).rendered;
+        any_resolved = true;
       } else {
-        in_dir += ecs[j].rendered;
+        resolved += ecs[j].rendered;
       }
       ++j;
     }
     if (j - i > 1) doc(Scope::Pipeline, pipeline, p.commands[i].offset, false, f);
-    if (j - i > 1 && any_in_dir) doc(Scope::Pipeline, in_dir, p.commands[i].offset, false, f);
+    if (j - i > 1 && any_resolved) doc(Scope::Pipeline, resolved, p.commands[i].offset, false, f);
     i = j;
   }
 
@@ -476,19 +475,19 @@ void Scanner::scan_command_words(std::string_view text, const Command& c, const 
                                  VarMap& vars) {
   const std::size_t off = f.at(c.offset);
   doc(Scope::Command, ec.rendered, c.offset, false, f);
-  // After a cd or behind a glob, the command again with the paths it really names; its
-  // writes and destinations are recorded from that reading.
+  // After a cd, behind a glob or a static substitution: the command again as it really runs;
+  // its writes and destinations are recorded from that reading.
   std::vector<GlobResolution> globs;
-  const std::optional<Command> in_dir = resolved_reading(c, &globs);
+  const std::optional<Command> resolved = resolved_reading(c, &globs);
   for (const GlobResolution& g : globs) {
     if (glob_hides_name(g.word)) fact("path-spelled-as-glob " + g.word + " " + g.path, c.offset, f);
   }
   std::optional<EffectiveCommand> rec;
-  if (in_dir) {
-    rec = effective_command(*in_dir);
+  if (resolved) {
+    rec = effective_command(*resolved);
     doc(Scope::Command, rec->rendered, c.offset, false, f);
   }
-  writes_from_command(rec ? *rec : ec, in_dir ? in_dir->redirects : c.redirects, off, ev_.writes);
+  writes_from_command(rec ? *rec : ec, resolved ? resolved->redirects : c.redirects, off, ev_.writes);
   if (ec.argv.empty()) return;
   doc(Scope::Argv0, ec.argv0_doc, c.offset, false, f);
 

@@ -1,7 +1,6 @@
 #include "shell_parser.hpp"
 
 #include "static_substitution.hpp"
-
 #include "working_directory.hpp"
 
 #include <algorithm>
@@ -465,7 +464,6 @@ class Lexer {
     // reads as a blank.
     const auto ifs = vars_.find("IFS");
     const std::string_view extra = ifs == vars_.end() ? std::string_view() : std::string_view(ifs->second);
-
     Word cur = w;
     cur.text.clear();
     for (std::size_t k = 0; k < w.text.size(); ++k) {

@@ -144,4 +144,7 @@ std::vector<DecodedBlob> find_encoded_blobs(std::string_view text, std::size_t m
   return out;
 }
 
+// The public name of the pairs decoder the blob finder uses (xxd -r -p in static substitutions).
+std::string decode_hex(std::string_view s) { return decode_hex_pairs(s); }
+
 }  // namespace nonaxis::ciso::detail

@@ -19,5 +19,6 @@ std::vector<DecodedBlob> find_encoded_blobs(std::string_view text, std::size_t m
 
 bool mostly_printable(std::string_view s);
 std::string decode_base64(std::string_view s);  // empty on invalid input
+std::string decode_hex(std::string_view s);     // hex digit pairs; other characters are skipped
 
 }  // namespace nonaxis::ciso::detail

@@ -14,28 +14,6 @@ bool starts_with_word(std::string_view s, std::string_view w) {
   return s.size() > w.size() && s.compare(0, w.size(), w) == 0 && (s[w.size()] == ' ' || s[w.size()] == '\t');
 }
 
-std::string decode_hex(std::string_view s) {
-  std::string out;
-  int hi = -1;
-  for (char c : s) {
-    int v = -1;
-    if (c >= '0' && c <= '9') v = c - '0';
-    if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    if (v < 0) {
-      if (c == ' ' || c == '\n' || c == '\t') continue;
-      return {};
-    }
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(static_cast<char>(hi * 16 + v));
-      hi = -1;
-    }
-  }
-  return out;
-}
-
 // What `echo` or `printf` prints, when that is all in its words.
 std::optional<std::string> printed(const Command& c) {
   if (c.words.empty() || !c.redirects.empty()) return std::nullopt;

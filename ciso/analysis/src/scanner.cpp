@@ -7,6 +7,7 @@
 
 #include "assessment_builder.hpp"
 #include "decoders.hpp"
+#include "dockerfile_source.hpp"
 #include "filesystem_extractor.hpp"
 #include "glob_paths.hpp"
 #include "network_extractor.hpp"
@@ -284,7 +285,11 @@ void Scanner::flag_undocumented(const std::vector<std::string>& declared) {
 }
 
 void Scanner::scan_layer(std::string_view text, const Frame& f) {
-  if (looks_like_python(text)) {
+  if (looks_like_dockerfile(text)) {
+    if (ev_.language.empty()) ev_.language = "shell";
+    scan_text(text, f);
+    scan_shell(dockerfile_run_script(text), f, {});
+  } else if (looks_like_python(text)) {
     if (ev_.language.empty()) ev_.language = "python";
     scan_python(text, f);
   } else {
@@ -306,6 +311,9 @@ void Scanner::scan_written(std::string_view text, std::string_view path, const F
     scan_script(ScriptLang::Node, text, f);
   } else if (ext == "py") {
     scan_python(text, f);
+  } else if (is_dockerfile_name(path)) {
+    scan_text(text, f);
+    scan_shell(dockerfile_run_script(text), f, {});
   } else {
     scan_layer(text, f);
   }

@@ -11,6 +11,12 @@ TEST(PythonSource, ConstantsBoundOnceAreReplacedWhereUsed) {
             "HOST = \"198.51.100.3\"\nPORT = 4444  # c2\ns.connect((\"198.51.100.3\", 4444))\n");
 }
 
+TEST(PythonSource, ImportAndGetattrSpellingsReadAsPlainNames) {
+  EXPECT_EQ(read_python("getattr(__import__('os'), 'system')('id')").joined, "os.system('id')");
+  EXPECT_EQ(read_python("__import__(\"subprocess\").call(['sh'])").joined, "subprocess.call(['sh'])");
+  ASSERT_EQ(read_python("__import__('os').system('id')").shell_commands.size(), 1u);
+}
+
 TEST(PythonSource, OnlyPlainUsesOfSingleBindingsAreReplaced) {
   // Bound twice (value depends on the path taken), rebound in a block, an attribute, a
   // keyword argument, a string and a comment.

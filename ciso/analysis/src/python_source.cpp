@@ -13,7 +13,8 @@ std::size_t off(std::string_view base, const re2::StringPiece& p) {
   return static_cast<std::size_t>(p.data() - base.data());
 }
 
-// Folds 'cu' + 'rl' into 'curl' so split-and-joined names are visible to rules.
+// Folds 'cu' + 'rl' into 'curl' and "".join([...]) into one literal, and spells __import__('os')
+// and getattr(os, 'system') as os and os.system, so hidden names are visible to rules.
 std::string fold_literals(std::string_view text) {
   std::string s(text);
   static const re2::RE2 plus_sq(R"re('\s*\+\s*')re");
@@ -47,6 +48,12 @@ std::string fold_literals(std::string_view text) {
     last = end;
   }
   out.append(s, last, std::string::npos);
+  // __import__('os') is os, and getattr(os, 'system') is os.system: spelled so that the
+  // module and call names appear as rules expect them.
+  static const re2::RE2 import_call(R"re(__import__\(\s*['"](\w+)['"]\s*\))re");
+  static const re2::RE2 getattr_call(R"re(getattr\(\s*([A-Za-z_][\w.]*)\s*,\s*['"](\w+)['"]\s*\))re");
+  if (out.find("__import__") != std::string::npos) re2::RE2::GlobalReplace(&out, import_call, "\\1");
+  if (out.find("getattr") != std::string::npos) re2::RE2::GlobalReplace(&out, getattr_call, "\\1.\\2");
   return out;
 }
 

@@ -60,6 +60,9 @@ TEST(ShellParser, StaticSubstitutionsCarryTheirOutput) {
   EXPECT_EQ(effective_command(parse_shell("f=$(printf %s /etc/shadow); cat $f", v2).commands[1]).rendered, "cat /etc/shadow");
   VarMap v3;
   EXPECT_EQ(parse_shell("c$()url x", v3).commands[0].words[0].alt, "curl");
+  // A pipeline stage without a program is no filter.
+  VarMap v4;
+  EXPECT_FALSE(parse_shell("cat $(echo x | >/tmp/y)", v4).commands[0].words[1].has_alt);
 }
 
 // Variables the script never sets, wedged between letters, and one-character slices of HOME.

@@ -54,6 +54,7 @@ std::optional<std::string> printed(const Command& c) {
 std::optional<std::string> filtered(const Command& c, const std::string& text) {
   const EffectiveCommand ec = effective_command(c);
   const auto& a = ec.argv;
+  if (a.empty()) return std::nullopt;  // a stage of redirections only
   auto has = [&](std::string_view f) { return std::find(a.begin() + 1, a.end(), f) != a.end(); };
   if (ec.name == "base64" && (has("-d") || has("--decode") || has("-D"))) {
     std::string t = text;

@@ -287,8 +287,7 @@ void Scanner::flag_undocumented(const std::vector<std::string>& declared) {
 void Scanner::scan_layer(std::string_view text, const Frame& f) {
   if (looks_like_dockerfile(text)) {
     if (ev_.language.empty()) ev_.language = "shell";
-    scan_text(text, f);
-    scan_shell(dockerfile_run_script(text), f, {});
+    scan_dockerfile(text, f);
   } else if (looks_like_python(text)) {
     if (ev_.language.empty()) ev_.language = "python";
     scan_python(text, f);
@@ -312,8 +311,7 @@ void Scanner::scan_written(std::string_view text, std::string_view path, const F
   } else if (ext == "py") {
     scan_python(text, f);
   } else if (is_dockerfile_name(path)) {
-    scan_text(text, f);
-    scan_shell(dockerfile_run_script(text), f, {});
+    scan_dockerfile(text, f);
   } else {
     scan_layer(text, f);
   }
@@ -334,6 +332,11 @@ void Scanner::decode_blobs(std::string_view text, const Frame& f) {
     decoded_.push_back({f.id, b.offset, b.kind, begin, seq_});
     ev_.layer_notes.push_back(b.kind + " blob (" + std::to_string(b.text.size()) + " bytes) decoded and analysed");
   }
+}
+
+void Scanner::scan_dockerfile(std::string_view text, const Frame& f) {
+  scan_text(text, f);  // ADD/COPY URLs and ENV lines are not shell, but their text still counts
+  scan_shell(dockerfile_run_script(text), f, {});
 }
 
 void Scanner::scan_python(std::string_view text, const Frame& f) {

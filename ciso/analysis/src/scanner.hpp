@@ -64,6 +64,8 @@ class Scanner {
   const Frame& child(const Frame& parent, std::size_t off, bool fixed, std::string what);
   void scan_shell(std::string_view text, const Frame& f, VarMap vars);
   void scan_python(std::string_view text, const Frame& f);
+  // Text rules over the whole file; the shell form of its RUN instructions as a script.
+  void scan_dockerfile(std::string_view text, const Frame& f);
   void scan_script(ScriptLang lang, std::string_view code, const Frame& f);
   void scan_text(std::string_view text, const Frame& f);
   void scan_layer(std::string_view text, const Frame& f);  // language by content

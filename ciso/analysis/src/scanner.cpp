@@ -129,11 +129,9 @@ bool executes_stdin(const EffectiveCommand& ec) {
 
 bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
-// The command as the shell runs it: static command substitutions replaced by their output,
-// relative paths joined to the directory a `cd` moved to, and globs that stand for one listed
-// path spelled out (`globs` gets those). Nothing when none of that changes it; most commands
-// are returned without a copy.
-std::optional<Command> resolved_reading(const Command& c, std::vector<GlobResolution>* globs = nullptr) {
+// See ResolvedReading. Nothing when none of it changes the command; most commands are
+// returned without a copy.
+std::optional<ResolvedReading> resolved_reading(const Command& c) {
   std::optional<Command> r;
   if (std::any_of(c.words.begin(), c.words.end(), [](const Word& w) { return w.has_alt; })) {
     r = c;
@@ -145,15 +143,29 @@ std::optional<Command> resolved_reading(const Command& c, std::vector<GlobResolu
   }
   if (std::optional<Command> d = resolved_in_directory(r ? *r : c)) r = std::move(d);
   const Command& base = r ? *r : c;
+  std::vector<GlobResolution> globs;
   const bool wild = std::any_of(base.words.begin(), base.words.end(), [](const Word& w) { return has_wildcard(w.text); }) ||
                     std::any_of(base.redirects.begin(), base.redirects.end(),
                                 [](const Redirect& x) { return has_wildcard(x.target); });
-  if (!wild) return r;
-  Command g = base;
-  std::vector<GlobResolution> found = resolve_known_globs(g);
-  if (found.empty()) return r;
-  if (globs != nullptr) *globs = std::move(found);
-  return g;
+  if (wild) {
+    Command g = base;
+    globs = resolve_known_globs(g);
+    if (!globs.empty()) r = std::move(g);
+  }
+  if (!r) return std::nullopt;
+  EffectiveCommand ec = effective_command(*r);
+  return ResolvedReading{std::move(*r), std::move(ec), std::move(globs)};
+}
+
+CommandForms command_forms(const ParsedShell& p) {
+  CommandForms forms;
+  forms.ecs.reserve(p.commands.size());
+  forms.resolved.reserve(p.commands.size());
+  for (const Command& c : p.commands) {
+    forms.ecs.push_back(effective_command(c));
+    forms.resolved.push_back(resolved_reading(c));
+  }
+  return forms;
 }
 
 }  // namespace
@@ -387,16 +399,12 @@ void Scanner::scan_shell(std::string_view text, const Frame& f, VarMap vars) {
   if (p.ifs_expansions > 0) fact("ifs-word-splitting used to hide spaces", 0, f);
   if (p.ansi_c_encoded >= 3) fact("ansi-c-escapes spell " + std::to_string(p.ansi_c_encoded) + " characters", 0, f);
 
-  // Each command's effective form is computed once and shared by every use below.
-  std::vector<EffectiveCommand> ecs;
-  ecs.reserve(p.commands.size());
-  for (const Command& c : p.commands) ecs.push_back(effective_command(c));
-
+  const CommandForms forms = command_forms(p);
   VarMap running = vars;
-  for (std::size_t i = 0; i < p.commands.size(); ++i) scan_command(text, p, ecs, i, f, running);
+  for (std::size_t i = 0; i < p.commands.size(); ++i) scan_command(text, p, forms, i, f, running);
 
-  // Pipelines as a whole: what feeds into what; after a cd or behind globs, also with the
-  // resolved paths.
+  // Pipelines as a whole: what feeds into what; when a command reads differently resolved,
+  // the pipeline also in that reading.
   std::size_t i = 0;
   std::string pipeline, resolved;
   while (i < p.commands.size()) {
@@ -406,14 +414,10 @@ void Scanner::scan_shell(std::string_view text, const Frame& f, VarMap vars) {
     bool any_resolved = false;
     while (j < p.commands.size() && p.commands[j].pipeline == p.commands[i].pipeline) {
       if (!pipeline.empty()) pipeline += " | ";
-      pipeline += ecs[j].rendered;
+      pipeline += forms.ecs[j].rendered;
       if (!resolved.empty()) resolved += " | ";
-      if (const std::optional<Command> r = resolved_reading(p.commands[j])) {
-        resolved += effective_command(*r).rendered;
-        any_resolved = true;
-      } else {
-        resolved += ecs[j].rendered;
-      }
+      resolved += forms.resolved[j] ? forms.resolved[j]->ec.rendered : forms.ecs[j].rendered;
+      any_resolved = any_resolved || forms.resolved[j].has_value();
       ++j;
     }
     if (j - i > 1) doc(Scope::Pipeline, pipeline, p.commands[i].offset, false, f);
@@ -428,22 +432,21 @@ void Scanner::scan_shell(std::string_view text, const Frame& f, VarMap vars) {
     const ParsedShell sp = parse_shell(s.text, sub_vars);
     const Frame& sf = child(f, s.offset, false, "command substitution");
     ev_.commands += sp.commands.size();
-    std::vector<EffectiveCommand> secs;
-    secs.reserve(sp.commands.size());
-    for (const Command& c : sp.commands) secs.push_back(effective_command(c));
-    for (std::size_t k = 0; k < sp.commands.size(); ++k) scan_command(s.text, sp, secs, k, sf, sub_vars);
+    const CommandForms sforms = command_forms(sp);
+    for (std::size_t k = 0; k < sp.commands.size(); ++k) scan_command(s.text, sp, sforms, k, sf, sub_vars);
     for (const Embedded& inner : sp.substitutions) {
       scan_shell(inner.text, child(sf, inner.offset, false, "command substitution"), sub_vars);
     }
   }
 }
 
-void Scanner::scan_command(std::string_view text, const ParsedShell& p, const std::vector<EffectiveCommand>& ecs,
-                           std::size_t index, const Frame& f, VarMap& vars) {
+void Scanner::scan_command(std::string_view text, const ParsedShell& p, const CommandForms& forms, std::size_t index,
+                           const Frame& f, VarMap& vars) {
   const Command& c = p.commands[index];
+  const std::vector<EffectiveCommand>& ecs = forms.ecs;
   const EffectiveCommand& ec = ecs[index];
   if (ec.rendered.empty()) return;
-  scan_command_words(text, c, ec, f, vars);
+  scan_command_words(text, c, ec, forms.resolved[index], f, vars);
   if (ec.argv.empty()) return;
   const std::string& n = ec.name;
   const auto& a = ec.argv;
@@ -482,23 +485,20 @@ void Scanner::scan_command(std::string_view text, const ParsedShell& p, const st
   }
 }
 
-void Scanner::scan_command_words(std::string_view text, const Command& c, const EffectiveCommand& ec, const Frame& f,
-                                 VarMap& vars) {
+void Scanner::scan_command_words(std::string_view text, const Command& c, const EffectiveCommand& ec,
+                                 const std::optional<ResolvedReading>& resolved, const Frame& f, VarMap& vars) {
   const std::size_t off = f.at(c.offset);
   doc(Scope::Command, ec.rendered, c.offset, false, f);
   // After a cd, behind a glob or a static substitution: the command again as it really runs;
   // its writes and destinations are recorded from that reading.
-  std::vector<GlobResolution> globs;
-  const std::optional<Command> resolved = resolved_reading(c, &globs);
-  for (const GlobResolution& g : globs) {
-    if (glob_hides_name(g.word)) fact("path-spelled-as-glob " + g.word + " " + g.path, c.offset, f);
-  }
-  std::optional<EffectiveCommand> rec;
   if (resolved) {
-    rec = effective_command(*resolved);
-    doc(Scope::Command, rec->rendered, c.offset, false, f);
+    for (const GlobResolution& g : resolved->globs) {
+      if (glob_hides_name(g.word)) fact("path-spelled-as-glob " + g.word + " " + g.path, c.offset, f);
+    }
+    doc(Scope::Command, resolved->ec.rendered, c.offset, false, f);
   }
-  writes_from_command(rec ? *rec : ec, resolved ? resolved->redirects : c.redirects, off, ev_.writes);
+  const EffectiveCommand& real = resolved ? resolved->ec : ec;
+  writes_from_command(real, resolved ? resolved->command.redirects : c.redirects, off, ev_.writes);
   if (ec.argv.empty()) return;
   doc(Scope::Argv0, ec.argv0_doc, c.offset, false, f);
 
@@ -514,7 +514,7 @@ void Scanner::scan_command_words(std::string_view text, const Command& c, const 
   if (ec.rendered.find("docker.sock") != std::string::npos) ev_.permissions.insert("Docker daemon socket (root-equivalent)");
   if (n == "docker" && ec.rendered.find("--privileged") != std::string::npos) ev_.permissions.insert("privileged container");
 
-  connections_from_command(rec ? *rec : ec, off, ev_.connections);
+  connections_from_command(real, off, ev_.connections);
 
   // Split-and-joined program names: `$a$b`, `c${x}rl`.
   if (!c.words.empty() && c.words[0].from_variables) {
@@ -615,7 +615,7 @@ void Scanner::follow_code(const Command& c, const EffectiveCommand& ec, const Fr
         const Frame& xf = child(f, 0, false, "find -exec");
         charge(0, xf);
         const EffectiveCommand sec = effective_command(sub);
-        if (!sec.rendered.empty()) scan_command_words("", sub, sec, f, vars);
+        if (!sec.rendered.empty()) scan_command_words("", sub, sec, resolved_reading(sub), f, vars);
       }
       k = e;
     }

@@ -7,6 +7,7 @@
 // budget throws BudgetExceeded.
 #include <cstddef>
 #include <deque>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "evidence.hpp"
+#include "glob_paths.hpp"
 #include "match_batch.hpp"
 #include "rule.hpp"
 #include "script_source.hpp"
@@ -21,6 +23,22 @@
 #include "shell_parser.hpp"
 
 namespace nonaxis::ciso::detail {
+
+// A command as the shell really runs it, when that differs from its spelling: static
+// substitutions replaced by their output, relative paths joined to the directory a `cd` moved
+// to, globs that stand for one listed path spelled out (`globs` names those).
+struct ResolvedReading {
+  Command command;
+  EffectiveCommand ec;
+  std::vector<GlobResolution> globs;
+};
+
+// Every command of one parse in both forms, computed once and shared by the command,
+// pipeline and substitution passes.
+struct CommandForms {
+  std::vector<EffectiveCommand> ecs;
+  std::vector<std::optional<ResolvedReading>> resolved;
+};
 
 struct BudgetExceeded : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -70,10 +88,10 @@ class Scanner {
   void scan_text(std::string_view text, const Frame& f);
   void scan_layer(std::string_view text, const Frame& f);  // language by content
   void scan_written(std::string_view text, std::string_view path, const Frame& f);  // language by file name too
-  void scan_command(std::string_view text, const ParsedShell& p, const std::vector<EffectiveCommand>& ecs,
-                    std::size_t index, const Frame& f, VarMap& vars);
-  void scan_command_words(std::string_view text, const Command& c, const EffectiveCommand& ec, const Frame& f,
-                          VarMap& vars);
+  void scan_command(std::string_view text, const ParsedShell& p, const CommandForms& forms, std::size_t index,
+                    const Frame& f, VarMap& vars);
+  void scan_command_words(std::string_view text, const Command& c, const EffectiveCommand& ec,
+                          const std::optional<ResolvedReading>& resolved, const Frame& f, VarMap& vars);
   void follow_code(const Command& c, const EffectiveCommand& ec, const Frame& f, VarMap& vars);
   void decode_blobs(std::string_view text, const Frame& f);
 

@@ -170,26 +170,34 @@ std::vector<std::string> tftp_downloads(const std::vector<std::string>& a) {
 }  // namespace
 
 std::vector<std::string> downloaded_files(const EffectiveCommand& ec, const std::vector<Redirect>& redirects) {
-  std::vector<std::string> out;
   const auto& a = ec.argv;
   if (ec.name == "tftp") return tftp_downloads(a);
-  if (ec.name != "curl" && ec.name != "wget") return out;
-  // curl writes to stdout unless told otherwise; wget only with -O - (`-qO-`).
-  bool to_stdout = ec.name == "curl";
+  if (ec.name != "curl" && ec.name != "wget") return {};
+  const bool curl = ec.name == "curl";
+  // One pass over the options: an explicit output file, a file named after the URL, or
+  // stdout (curl's default; wget only with `-O -`, `-qO-`, `--output-document=-`).
+  std::vector<std::string> named;
+  bool remote_name = false;
+  bool explicit_output = false;
+  bool to_stdout = curl;
   for (std::size_t i = 1; i < a.size(); ++i) {
     const std::string& s = a[i];
-    if (ec.name == "curl" && (s == "-o" || s == "--output" || s == "-O" || s == "--remote-name" ||
-                              (s.size() > 2 && s[0] == '-' && s[1] != '-' && s.find_first_of("oO") != std::string::npos))) {
-      to_stdout = false;
-    }
-    // wget: `-O -`, `-qO -`, `-O-`, `-qO-`, `--output-document=-`.
-    const bool short_o = s.size() > 1 && s[0] == '-' && s[1] != '-';
-    if (ec.name == "wget" && ((short_o && s.back() == 'O' && i + 1 < a.size() && a[i + 1] == "-") ||
-                              (short_o && s.size() > 2 && s.compare(s.size() - 2, 2, "O-") == 0) ||
-                              s == "--output-document=-")) {
+    const bool short_flags = s.size() > 1 && s[0] == '-' && s[1] != '-';
+    if ((curl && (s == "-o" || s == "--output")) || (!curl && (s == "-O" || s == "--output-document"))) {
+      if (i + 1 < a.size()) named.push_back(a[i + 1]);
+      explicit_output = true;
+      if (curl) to_stdout = false;
+      if (s == "-O" && i + 1 < a.size() && a[i + 1] == "-") to_stdout = true;
+      ++i;
+    } else if (curl) {
+      if (s == "--remote-name" || (short_flags && s.find('O') != std::string::npos)) remote_name = true;
+      if (s == "--remote-name" || (short_flags && s.find_first_of("oO") != std::string::npos)) to_stdout = false;
+    } else if ((short_flags && s.back() == 'O' && i + 1 < a.size() && a[i + 1] == "-") ||
+               (short_flags && s.size() > 2 && s.compare(s.size() - 2, 2, "O-") == 0) || s == "--output-document=-") {
       to_stdout = true;
     }
   }
+  std::vector<std::string> out;
   if (to_stdout) {
     for (const Redirect& r : redirects) {
       if ((r.op == ">" || r.op == ">>" || r.op == "1>" || r.op == ">|") && !r.target.empty() && r.target[0] != '&') {
@@ -197,20 +205,8 @@ std::vector<std::string> downloaded_files(const EffectiveCommand& ec, const std:
       }
     }
   }
-  bool remote_name = false;
-  bool explicit_output = false;
-  for (std::size_t i = 1; i < a.size(); ++i) {
-    const std::string& s = a[i];
-    if ((ec.name == "curl" && (s == "-o" || s == "--output")) || (ec.name == "wget" && (s == "-O" || s == "--output-document"))) {
-      if (i + 1 < a.size()) out.push_back(a[i + 1]);
-      explicit_output = true;
-      ++i;
-    } else if (ec.name == "curl" && (s == "-O" || s == "--remote-name" ||
-                                      (s.size() > 2 && s[0] == '-' && s[1] != '-' && s.find('O') != std::string::npos))) {
-      remote_name = true;
-    }
-  }
-  if (ec.name == "wget" && !explicit_output) remote_name = true;
+  out.insert(out.end(), named.begin(), named.end());
+  if (!curl && !explicit_output) remote_name = true;
   if (remote_name) {
     for (std::size_t i = 1; i < a.size(); ++i) {
       if (a[i].find("://") == std::string::npos) continue;

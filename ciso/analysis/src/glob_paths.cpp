@@ -1,5 +1,7 @@
 #include "glob_paths.hpp"
 
+#include <fnmatch.h>
+
 namespace nonaxis::ciso::detail {
 namespace {
 
@@ -22,84 +24,17 @@ constexpr std::string_view kKnownPaths[] = {
 
 bool is_wild(char c) { return c == '*' || c == '?' || c == '['; }
 
-// `[...]` at pat[i]: sets `end` past the closing ']' and returns whether `c` is in the class;
-// false with end == i when there is no closing ']' (then '[' is an ordinary character).
-bool match_class(std::string_view pat, std::size_t i, char c, std::size_t& end) {
-  std::size_t k = i + 1;
-  const bool negate = k < pat.size() && (pat[k] == '!' || pat[k] == '^');
-  if (negate) ++k;
-  bool in = false;
-  bool first = true;
-  for (; k < pat.size() && (pat[k] != ']' || first); ++k, first = false) {
-    if (k + 2 < pat.size() && pat[k + 1] == '-' && pat[k + 2] != ']') {
-      in = in || (c >= pat[k] && c <= pat[k + 2]);
-      k += 2;
-    } else {
-      in = in || c == pat[k];
-    }
-  }
-  if (k >= pat.size()) {
-    end = i;
-    return false;
-  }
-  end = k + 1;
-  return in != negate;
-}
-
-// One path segment (no '/'): the classic linear wildcard match, retrying only the last '*'.
-bool segment_matches(std::string_view pat, std::string_view s) {
-  std::size_t p = 0, i = 0, star = std::string_view::npos, mark = 0;
-  while (i < s.size()) {
-    if (p < pat.size() && pat[p] == '*') {
-      star = p++;
-      mark = i;
-      continue;
-    }
-    if (p < pat.size()) {
-      if (pat[p] == '?') {
-        ++p;
-        ++i;
-        continue;
-      }
-      if (pat[p] == '[') {
-        std::size_t end = p;
-        const bool in = match_class(pat, p, s[i], end);
-        if (end > p && in) {
-          p = end;
-          ++i;
-          continue;
-        }
-        if (end == p && s[i] == '[') {  // no closing ']': an ordinary '['
-          ++p;
-          ++i;
-          continue;
-        }
-      } else if (pat[p] == s[i]) {
-        ++p;
-        ++i;
-        continue;
-      }
-    }
-    if (star == std::string_view::npos) return false;
-    p = star + 1;
-    i = ++mark;
-  }
-  while (p < pat.size() && pat[p] == '*') ++p;
-  return p == pat.size();
+// libc's pathname matcher: FNM_PATHNAME keeps wildcards off '/', FNM_NOESCAPE reads '\' as
+// itself (the shell reader has already removed escapes). Inputs are short: a word of at most
+// 128 bytes against the listed paths.
+bool fn_matches(const std::string& pattern, const char* path) {
+  return ::fnmatch(pattern.c_str(), path, FNM_PATHNAME | FNM_NOESCAPE) == 0;
 }
 
 }  // namespace
 
 bool glob_matches(std::string_view pattern, std::string_view path) {
-  for (;;) {
-    const std::size_t a = pattern.find('/');
-    const std::size_t b = path.find('/');
-    if ((a == std::string_view::npos) != (b == std::string_view::npos)) return false;
-    if (!segment_matches(pattern.substr(0, a), path.substr(0, b))) return false;
-    if (a == std::string_view::npos) return true;
-    pattern.remove_prefix(a + 1);
-    path.remove_prefix(b + 1);
-  }
+  return fn_matches(std::string(pattern), std::string(path).c_str());
 }
 
 std::string_view known_path_for_glob(std::string_view word) {
@@ -107,9 +42,10 @@ std::string_view known_path_for_glob(std::string_view word) {
   bool wild = false;
   for (char c : word) wild = wild || is_wild(c);
   if (!wild) return {};
+  const std::string pattern(word);
   std::string_view found;
-  for (std::string_view p : kKnownPaths) {
-    if (!glob_matches(word, p)) continue;
+  for (std::string_view p : kKnownPaths) {  // string literals: NUL-terminated
+    if (!fn_matches(pattern, p.data())) continue;
     if (!found.empty()) return {};
     found = p;
   }

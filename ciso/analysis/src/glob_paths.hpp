@@ -13,7 +13,7 @@
 namespace nonaxis::ciso::detail {
 
 // Whether the shell glob `pattern` (`?`, `*`, `[...]`, `[!...]`) matches all of `path`.
-// Wildcards never match '/', as in pathname expansion.
+// Wildcards never match '/', as in pathname expansion (fnmatch(3) with FNM_PATHNAME).
 bool glob_matches(std::string_view pattern, std::string_view path);
 
 // The one listed path `word` can expand to, or empty when it is no glob, matches none, or

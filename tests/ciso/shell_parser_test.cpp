@@ -49,20 +49,20 @@ TEST(ShellParser, StaticSubstitutionsCarryTheirOutput) {
   ASSERT_EQ(p.commands.size(), 1u);
   const auto& w = p.commands[0].words;
   ASSERT_EQ(w.size(), 5u);
-  EXPECT_TRUE(w[1].has_alt);
-  EXPECT_EQ(w[1].alt, "/etc/shadow");
-  EXPECT_EQ(w[2].alt, "x/ety");
-  EXPECT_EQ(w[3].alt, "ba");
-  EXPECT_FALSE(w[4].has_alt);
+  EXPECT_TRUE(w[1].alt.has_value());
+  EXPECT_EQ(w[1].alt.value_or(""), "/etc/shadow");
+  EXPECT_EQ(w[2].alt.value_or(""), "x/ety");
+  EXPECT_EQ(w[3].alt.value_or(""), "ba");
+  EXPECT_FALSE(w[4].alt.has_value());
   EXPECT_EQ(w[1].text, "$(echo L2V0Yy9zaGFkb3c= | base64 -d)");
   // An assignment from one binds the output; `$()` is empty.
   VarMap v2;
   EXPECT_EQ(effective_command(parse_shell("f=$(printf %s /etc/shadow); cat $f", v2).commands[1]).rendered, "cat /etc/shadow");
   VarMap v3;
-  EXPECT_EQ(parse_shell("c$()url x", v3).commands[0].words[0].alt, "curl");
+  EXPECT_EQ(parse_shell("c$()url x", v3).commands[0].words[0].alt.value_or(""), "curl");
   // A pipeline stage without a program is no filter.
   VarMap v4;
-  EXPECT_FALSE(parse_shell("cat $(echo x | >/tmp/y)", v4).commands[0].words[1].has_alt);
+  EXPECT_FALSE(parse_shell("cat $(echo x | >/tmp/y)", v4).commands[0].words[1].alt.has_value());
 }
 
 // Variables the script never sets, wedged between letters, and one-character slices of HOME.

@@ -1,5 +1,7 @@
 #include "dockerfile_source.hpp"
 
+#include "identifier.hpp"
+
 #include <re2/re2.h>
 
 #include <cctype>
@@ -28,7 +30,7 @@ std::string heredoc_delimiter(std::string_view line) {
   if (i < line.size() && line[i] == '-') ++i;
   if (i < line.size() && (line[i] == '\'' || line[i] == '"')) ++i;
   std::string d;
-  while (i < line.size() && (std::isalnum(static_cast<unsigned char>(line[i])) != 0 || line[i] == '_')) d.push_back(line[i++]);
+  while (i < line.size() && is_ident(line[i])) d.push_back(line[i++]);
   return d;
 }
 

@@ -1,9 +1,10 @@
 #include "python_source.hpp"
 
+#include "identifier.hpp"
+
 #include <re2/re2.h>
 
 #include <algorithm>
-#include <cctype>
 #include <unordered_map>
 
 namespace nonaxis::ciso::detail {
@@ -57,9 +58,6 @@ std::string fold_literals(std::string_view text) {
   return out;
 }
 
-bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_'; }
-bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
-
 // Names bound exactly once, at the left margin, to a string or number literal
 // (`HOST = "203.0.113.5"`). Any other binding of the name (`HOST += x`, an indented
 // `HOST = ...`) drops it: then its value depends on the path taken.
@@ -112,9 +110,9 @@ std::string bind_constants(std::string_view j) {
       e = std::min(e, j.size());
       out.append(j, i, e - i);
       i = std::max(e, i + 1);
-    } else if (ident_start(c) && (i == 0 || !ident_char(j[i - 1]))) {
+    } else if (is_ident_start(c) && (i == 0 || !is_ident(j[i - 1]))) {
       std::size_t e = i;
-      while (e < j.size() && ident_char(j[e])) ++e;
+      while (e < j.size() && is_ident(j[e])) ++e;
       const auto it = constants.find(std::string(j.substr(i, e - i)));
       std::size_t before = i;
       while (before > 0 && (j[before - 1] == ' ' || j[before - 1] == '\t')) --before;

@@ -133,12 +133,12 @@ bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::st
 // returned without a copy.
 std::optional<ResolvedReading> resolved_reading(const Command& c) {
   std::optional<Command> r;
-  if (std::any_of(c.words.begin(), c.words.end(), [](const Word& w) { return w.has_alt; })) {
+  if (std::any_of(c.words.begin(), c.words.end(), [](const Word& w) { return w.alt.has_value(); })) {
     r = c;
     for (Word& w : r->words) {
-      if (!w.has_alt) continue;
-      w.text = std::move(w.alt);
-      w.has_alt = false;
+      if (!w.alt) continue;
+      w.text = std::move(*w.alt);
+      w.alt.reset();
     }
   }
   if (std::optional<Command> d = resolved_in_directory(r ? *r : c)) r = std::move(d);
@@ -329,9 +329,11 @@ void Scanner::scan_written(std::string_view text, std::string_view path, const F
   }
 }
 
-void Scanner::scan_text(std::string_view text, const Frame& f) {
+void Scanner::scan_text(std::string_view text, const Frame& f, std::optional<std::string_view> destinations) {
   doc(Scope::Text, text, 0, true, f);
-  connections_from_text(text, f.base, f.fixed, ev_.connections);
+  // A folded view (Python constants bound) keeps offsets only if it kept the length.
+  const std::string_view from = destinations.value_or(text);
+  connections_from_text(from, f.base, f.fixed || from.size() != text.size(), ev_.connections);
   decode_blobs(text, f);
 }
 
@@ -354,13 +356,10 @@ void Scanner::scan_dockerfile(std::string_view text, const Frame& f) {
 void Scanner::scan_python(std::string_view text, const Frame& f) {
   charge(text.size(), f);
   const PythonView v = read_python(text);
-  // As scan_text, but destinations are read from the folded view: `connect((HOST, PORT))`
-  // names its host only after constants are bound.
-  const bool same_size = v.joined.size() == text.size();
-  doc(Scope::Text, text, 0, true, f);
-  connections_from_text(v.joined, f.base, f.fixed || !same_size, ev_.connections);
-  decode_blobs(text, f);
-  doc(Scope::Python, v.joined, 0, same_size, f);
+  // Destinations come from the folded view: `connect((HOST, PORT))` names its host only
+  // after constants are bound.
+  scan_text(text, f, v.joined);
+  doc(Scope::Python, v.joined, 0, v.joined.size() == text.size(), f);
   for (const Embedded& e : v.shell_commands) scan_shell(e.text, child(f, e.offset, true, "python shell call"), {});
   for (const Embedded& e : v.reversed) scan_layer(e.text, child(f, e.offset, true, "reversed string"));
   for (const FsWrite& w : v.writes) ev_.writes.push_back({w.path, w.operation, f.at(w.offset)});

@@ -85,7 +85,9 @@ class Scanner {
   // Text rules over the whole file; the shell form of its RUN instructions as a script.
   void scan_dockerfile(std::string_view text, const Frame& f);
   void scan_script(ScriptLang lang, std::string_view code, const Frame& f);
-  void scan_text(std::string_view text, const Frame& f);
+  // Text rules, destinations (from `destinations` when given: a folded view of `text`) and
+  // encoded blobs.
+  void scan_text(std::string_view text, const Frame& f, std::optional<std::string_view> destinations = std::nullopt);
   void scan_layer(std::string_view text, const Frame& f);  // language by content
   void scan_written(std::string_view text, std::string_view path, const Frame& f);  // language by file name too
   void scan_command(std::string_view text, const ParsedShell& p, const CommandForms& forms, std::size_t index,

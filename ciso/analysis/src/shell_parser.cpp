@@ -1,5 +1,6 @@
 #include "shell_parser.hpp"
 
+#include "identifier.hpp"
 #include "static_substitution.hpp"
 #include "working_directory.hpp"
 
@@ -12,8 +13,6 @@
 namespace nonaxis::ciso::detail {
 namespace {
 
-bool is_ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_'; }
-bool is_ident(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 bool is_meta(char c) {
   return c == '|' || c == '&' || c == ';' || c == '(' || c == ')' || c == '<' || c == '>' || c == '\n' ||
@@ -200,11 +199,8 @@ class Lexer {
   // also carries that reading in `w.alt`.
   void append(Word& w, std::vector<bool>& splittable, std::string_view text, bool split,
               const std::string* folded = nullptr) {
-    if (folded != nullptr && !w.has_alt) {
-      w.alt = w.text;
-      w.has_alt = true;
-    }
-    if (w.has_alt) w.alt.append(folded != nullptr ? std::string_view(*folded) : text);
+    if (folded != nullptr && !w.alt) w.alt = w.text;
+    if (w.alt) w.alt->append(folded != nullptr ? std::string_view(*folded) : text);
     // `split ||`: an expansion that starts the word leaves `splittable` empty after the
     // assign, and its characters must still be marked.
     if (split && splittable.empty()) splittable.assign(w.text.size(), false);
@@ -457,8 +453,7 @@ class Lexer {
     std::vector<bool> sp = std::move(pending_split_);
     pending_split_.clear();
     // The folded reading belongs to the whole word; pieces cannot carry it.
-    w.has_alt = false;
-    w.alt.clear();
+    w.alt.reset();
     // A script that sets IFS (`IFS=,;cmd=curl,URL;$cmd`) splits on its characters. Blanks
     // still split too: that can only cut a word the shell would keep whole, and `${IFS}`
     // reads as a blank.
@@ -506,9 +501,9 @@ std::optional<std::string> resolve_assignment(const Word& w, const std::string& 
       return value.substr(p.size(), e - p.size());
     }
   }
-  if (w.has_alt) {  // `x=$(echo L2V0Yy9zaGFkb3c= | base64 -d)`: the output is known
-    const std::size_t eq = w.alt.find('=');
-    if (eq != std::string::npos && w.alt.find_first_of("$`", eq) == std::string::npos) return w.alt.substr(eq + 1);
+  if (w.alt) {  // `x=$(echo L2V0Yy9zaGFkb3c= | base64 -d)`: the output is known
+    const std::size_t eq = w.alt->find('=');
+    if (eq != std::string::npos && w.alt->find_first_of("$`", eq) == std::string::npos) return w.alt->substr(eq + 1);
   }
   if (w.dynamic) return std::nullopt;
   return value;

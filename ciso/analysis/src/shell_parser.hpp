@@ -23,8 +23,7 @@ struct Word {
   bool assignment = false;      // NAME=value spelling
   // The word with static command substitutions (`$(echo L2V0Yy9zaGFkb3c= | base64 -d)`)
   // replaced by their output; only set when there was one (static_substitution.hpp).
-  bool has_alt = false;
-  std::string alt;
+  std::optional<std::string> alt;
 };
 
 struct Redirect {

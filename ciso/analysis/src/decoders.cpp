@@ -148,4 +148,13 @@ std::vector<DecodedBlob> find_encoded_blobs(std::string_view text, std::size_t m
   return out;
 }
 
+std::string rot13(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>('a' + (c - 'a' + 13) % 26);
+    else if (c >= 'A' && c <= 'Z') c = static_cast<char>('A' + (c - 'A' + 13) % 26);
+  }
+  return out;
+}
+
 }  // namespace nonaxis::ciso::detail

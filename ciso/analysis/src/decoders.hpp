@@ -20,5 +20,6 @@ std::vector<DecodedBlob> find_encoded_blobs(std::string_view text, std::size_t m
 bool mostly_printable(std::string_view s);
 std::string decode_base64(std::string_view s);  // empty on invalid input
 std::string decode_hex(std::string_view s);     // hex digit pairs; other characters are skipped
+std::string rot13(std::string_view s);          // letters rotated by 13; everything else kept
 
 }  // namespace nonaxis::ciso::detail

@@ -1,5 +1,6 @@
 #include "python_source.hpp"
 
+#include "decoders.hpp"
 #include "identifier.hpp"
 
 #include <re2/re2.h>
@@ -191,6 +192,12 @@ PythonView read_python(std::string_view text) {
     std::reverse(s.begin(), s.end());
     v.reversed.push_back({s, off(j, in)});
   }
+
+  // codecs.decode/encode with the rot13 codec (its own inverse): `codecs.decode('phey …', 'rot13')`.
+  static const re2::RE2 rot(
+      R"re(codecs\.(?:decode|encode)\(\s*[rbu]?(?:"([^"\n]{4,})"|'([^'\n]{4,})')\s*,\s*(?:encoding\s*=\s*)?['"]rot[_-]?13['"])re");
+  in = re2::StringPiece(j.data(), j.size());
+  while (re2::RE2::FindAndConsume(&in, rot, &dq, &sq)) v.rot13.push_back({rot13(!dq.empty() ? dq : sq), off(j, in)});
 
   static const re2::RE2 open_w(R"re(open\(\s*[rbfu]?['"]([^'"\n]+)['"]\s*,\s*[rbfu]?['"]([wax])[bt+]*['"])re");
   in = re2::StringPiece(j.data(), j.size());

@@ -16,6 +16,7 @@ struct PythonView {
   std::vector<std::string> imports;
   std::vector<Embedded> shell_commands;  // string arguments of os.system / subprocess.* / pty.spawn
   std::vector<Embedded> reversed;       // 'abc'[::-1] literals, un-reversed
+  std::vector<Embedded> rot13;          // codecs.decode('...', 'rot13') literals, decoded
   std::vector<FsWrite> writes;          // open(path, 'w'/'a'/'x')
 };
 

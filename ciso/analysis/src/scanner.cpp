@@ -362,6 +362,7 @@ void Scanner::scan_python(std::string_view text, const Frame& f) {
   doc(Scope::Python, v.joined, 0, v.joined.size() == text.size(), f);
   for (const Embedded& e : v.shell_commands) scan_shell(e.text, child(f, e.offset, true, "python shell call"), {});
   for (const Embedded& e : v.reversed) scan_layer(e.text, child(f, e.offset, true, "reversed string"));
+  for (const Embedded& e : v.rot13) scan_layer(e.text, child(f, e.offset, true, "rot13 string"));
   for (const FsWrite& w : v.writes) ev_.writes.push_back({w.path, w.operation, f.at(w.offset)});
 }
 

@@ -23,6 +23,9 @@ TEST(CisoDataflow, LoopVariableCarriesItsListIntoTheBody) {
   EXPECT_TRUE(has_rule(a, "exfiltration.sensitive_upload")) << rule_ids(a);
   const auto b = run("for f in /var/log/wtmp; do > \"$f\"; done", true);
   EXPECT_TRUE(has_rule(b, "defense_evasion.log_deletion")) << rule_ids(b);
+  // A list bound to a loop variable used inside a redirect target: each item is a target.
+  const auto c = run("for d in /root /home/*; do echo \"$KEY\" >> \"$d/.ssh/authorized_keys\"; done", true);
+  EXPECT_TRUE(has_rule(c, "persistence.authorized_keys_write")) << rule_ids(c);
   // The same loop over the project's own files stays low.
   EXPECT_LT(run("for f in src/*.c; do gcc -c \"$f\"; done", true)["risk_score"].get<int>(), 30);
 }

@@ -29,6 +29,25 @@ std::size_t skip_options(const std::vector<std::string>& a, std::size_t i, std::
   return i;
 }
 
+// ` >PATH`. A file target with blanks is rendered as one redirect per piece. A loop list bound
+// to the variable (`for d in /root /home/*; do echo K >> "$d/.ssh/authorized_keys"`) expands
+// to blank-separated items, the last one carrying the suffix; as one target no path rule
+// could read it. Here-docs and here-strings keep their text whole.
+void append_redirect(std::string& rendered, const Redirect& r) {
+  const bool file = r.op.find("<<") == std::string::npos;
+  std::size_t from = 0;
+  do {
+    std::size_t to = file ? r.target.find_first_of(" \t", from) : std::string::npos;
+    if (to == std::string::npos) to = r.target.size();
+    if (to > from || from == 0) {
+      if (!rendered.empty()) rendered += ' ';
+      rendered += r.op;
+      rendered.append(r.target, from, to - from);
+    }
+    from = to + 1;
+  } while (from < r.target.size());
+}
+
 }  // namespace
 
 std::string basename_of(const std::string& path) {
@@ -96,11 +115,7 @@ EffectiveCommand effective_command(std::vector<std::string> words, const std::ve
     ec.rendered += ' ';
     ec.rendered += ec.argv[k];
   }
-  for (const Redirect& r : redirects) {
-    ec.rendered += ' ';
-    ec.rendered += r.op;
-    ec.rendered += r.target;
-  }
+  for (const Redirect& r : redirects) append_redirect(ec.rendered, r);
   ec.argv0_doc = ec.elevation.empty() ? ec.argv[0] : ec.elevation + " " + ec.argv[0];
   return ec;
 }
@@ -117,10 +132,7 @@ EffectiveCommand effective_command(const Command& c) {
       if (!ec.rendered.empty()) ec.rendered += ' ';
       ec.rendered += name + "=" + value.value_or("");
     }
-    for (const Redirect& r : c.redirects) {
-      if (!ec.rendered.empty()) ec.rendered += ' ';
-      ec.rendered += r.op + r.target;
-    }
+    for (const Redirect& r : c.redirects) append_redirect(ec.rendered, r);
   }
   return ec;
 }

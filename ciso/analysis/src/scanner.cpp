@@ -558,6 +558,16 @@ void Scanner::scan_command_words(std::string_view text, const Command& c, const 
       (a[1].find('x') != std::string::npos || a[1].find('7') != std::string::npos || a[1].find('5') != std::string::npos)) {
     for (std::size_t k = 2; k < a.size(); ++k) runs_download = runs_download || downloaded(a[k]);
   }
+  // Installing a downloaded package runs its maintainer scripts as root (`dpkg -i x.deb`,
+  // `apt install ./x.deb`, `rpm -Uvh x.rpm`); listing or inspecting one (`dpkg -c`) does not.
+  if (!downloaded_.empty() && a.size() > 2 &&
+      (((n == "dpkg" || n == "rpm") && a[1].size() > 1 && a[1][0] == '-' && a[1][1] != '-' &&
+        a[1].find_first_of(n == "dpkg" ? "i" : "iU") != std::string::npos) ||
+       (n == "dpkg" && a[1] == "--install") ||
+       ((n == "apt" || n == "apt-get" || n == "yum" || n == "dnf" || n == "zypper") &&
+        std::find(a.begin(), a.end(), "install") != a.end()))) {
+    for (std::size_t k = 2; k < a.size(); ++k) runs_download = runs_download || (a[k][0] != '-' && downloaded(a[k]));
+  }
   // Compile after delivery: a downloaded source file that is compiled makes its output a
   // downloaded program too (`gcc x.c -o x`, `./a.out`); `go run x.go` runs it at once.
   if (!downloaded_.empty() && (n == "gcc" || n == "cc" || n == "clang" || n == "g++" || n == "c++" || n == "clang++" ||

@@ -127,6 +127,21 @@ bool executes_stdin(const EffectiveCommand& ec) {
   return false;
 }
 
+// `dpkg -i x.deb`, `rpm -Uvh x.rpm`, `apt install ./x.deb`: the operands are installed, so
+// their maintainer scripts run. Listing or inspecting a package (`dpkg -c`, `rpm -qpl`) is not.
+bool installs_package(const EffectiveCommand& ec) {
+  const std::string& n = ec.name;
+  const auto& a = ec.argv;
+  if (a.size() < 3) return false;
+  if (n == "dpkg" || n == "rpm") {
+    const std::string& op = a[1];
+    if (n == "dpkg" && op == "--install") return true;
+    return op.size() > 1 && op[0] == '-' && op[1] != '-' && op.find_first_of(n == "dpkg" ? "i" : "iU") != std::string::npos;
+  }
+  return (n == "apt" || n == "apt-get" || n == "yum" || n == "dnf" || n == "zypper") &&
+         std::find(a.begin(), a.end(), "install") != a.end();
+}
+
 bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
 // See ResolvedReading. Nothing when none of it changes the command; most commands are
@@ -558,15 +573,9 @@ void Scanner::scan_command_words(std::string_view text, const Command& c, const 
       (a[1].find('x') != std::string::npos || a[1].find('7') != std::string::npos || a[1].find('5') != std::string::npos)) {
     for (std::size_t k = 2; k < a.size(); ++k) runs_download = runs_download || downloaded(a[k]);
   }
-  // Installing a downloaded package runs its maintainer scripts as root (`dpkg -i x.deb`,
-  // `apt install ./x.deb`, `rpm -Uvh x.rpm`); listing or inspecting one (`dpkg -c`) does not.
-  if (!downloaded_.empty() && a.size() > 2 &&
-      (((n == "dpkg" || n == "rpm") && a[1].size() > 1 && a[1][0] == '-' && a[1][1] != '-' &&
-        a[1].find_first_of(n == "dpkg" ? "i" : "iU") != std::string::npos) ||
-       (n == "dpkg" && a[1] == "--install") ||
-       ((n == "apt" || n == "apt-get" || n == "yum" || n == "dnf" || n == "zypper") &&
-        std::find(a.begin(), a.end(), "install") != a.end()))) {
-    for (std::size_t k = 2; k < a.size(); ++k) runs_download = runs_download || (a[k][0] != '-' && downloaded(a[k]));
+  // Installing a downloaded package runs its maintainer scripts as root.
+  if (!downloaded_.empty() && installs_package(ec)) {
+    for (std::size_t k = 2; k < a.size(); ++k) runs_download = runs_download || (!a[k].empty() && a[k][0] != '-' && downloaded(a[k]));
   }
   // Compile after delivery: a downloaded source file that is compiled makes its output a
   // downloaded program too (`gcc x.c -o x`, `./a.out`); `go run x.go` runs it at once.

@@ -7,6 +7,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,10 +79,17 @@ int spawn(const std::vector<std::string>& argv, const std::function<void()>& in_
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+// Idle time between two timed launches (--gap-ms, NONAXIS_BENCH_GAP_MS; default 0:
+// back to back). Every row gets the same gap. With a gap, each launch is timed as an
+// agent's action would be, with the machine's background work from the previous one
+// (teardown, a supervisor's refill) done; back to back, a row also pays for that work.
+int g_gap_ms = 0;
+
 Stats time_n(int n, const std::function<bool()>& once, bool* ok) {
   std::vector<double> v;
   *ok = true;
   for (int i = 0; i < n; ++i) {
+    if (g_gap_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(g_gap_ms));
     const auto t = Clock::now();
     if (!once()) *ok = false;
     v.push_back(ms_since(t));
@@ -139,10 +147,55 @@ int clone_ns(std::uint64_t flags) {
   return pid > 0 ? 0 : -1;
 }
 
+// A resident supervisor (`nonaxis-sandbox serve`) for the served rows; stopped with
+// SIGTERM at scope exit.
+class ServeProcess {
+ public:
+  ServeProcess(const std::string& bin, const std::string& socket, const std::string& state,
+               const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {bin, "serve", "--socket", socket, "--state-dir", state};
+    // NONAXIS_BENCH_SERVE_WORKERS: the supervisor's --workers (default: its own, 2).
+    if (const char* w = std::getenv("NONAXIS_BENCH_SERVE_WORKERS")) argv.insert(argv.end(), {"--workers", w});
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int dn = ::open("/dev/null", O_WRONLY);
+      ::dup2(dn, 1);
+      ::dup2(dn, 2);
+      std::vector<char*> a;
+      for (const auto& x : argv) a.push_back(const_cast<char*>(x.c_str()));
+      a.push_back(nullptr);
+      ::execv(a[0], a.data());
+      ::_exit(127);
+    }
+    // The socket file appears at bind, just before listen; a probing connection
+    // would be taken as a request, so only the file is checked, then the workers get
+    // time to prepare their children.
+    for (int i = 0; i < 500 && !ready_; ++i) {
+      struct stat st {};
+      ready_ = ::stat(socket.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+      if (!ready_) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ~ServeProcess() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+  }
+  bool ready() const { return ready_; }
+
+ private:
+  pid_t pid_ = -1;
+  bool ready_ = false;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 100;
+  if (const char* g = std::getenv("NONAXIS_BENCH_GAP_MS")) g_gap_ms = std::atoi(g);
   const std::string sandbox_bin = NONAXIS_SANDBOX_BIN;
   const std::filesystem::path dir = std::filesystem::path("/var/tmp") / ("nonaxis-bench-" + bus::uuid_v4().substr(0, 8));
   std::filesystem::create_directories(dir);
@@ -159,13 +212,22 @@ int main(int argc, char** argv) {
   // NONAXIS_BENCH_BASELINE_BIN: an earlier build of nonaxis-sandbox, timed in the same
   // run, alternating launch by launch with this one (a before/after comparison).
   const char* baseline_bin = std::getenv("NONAXIS_BENCH_BASELINE_BIN");
-  for (int i = 0; i < (baseline_bin != nullptr ? 3 : 2) * n + 6; ++i) {
+  for (int i = 0; i < (baseline_bin != nullptr ? 6 : 5) * n + 10; ++i) {
     bus::TokenGrant g;
     g.action_type = "exec_unfamiliar";
     g.content_hash = true_hash;
     const auto p = dir / ("t" + std::to_string(i) + ".json");
     std::ofstream(p) << bus::issue_token(key, g, std::chrono::system_clock::now()).dump();
     tokens.push_back(p.string());
+  }
+  if (std::getenv("NONAXIS_BENCH_KEEP") != nullptr) {
+    // Spare tokens for /bin/true, for tracing a launch by hand afterwards.
+    for (int i = 0; i < 20; ++i) {
+      bus::TokenGrant g;
+      g.action_type = "exec_unfamiliar";
+      g.content_hash = true_hash;
+      std::ofstream(dir / ("spare-" + std::to_string(i) + ".json")) << bus::issue_token(key, g, std::chrono::system_clock::now()).dump();
+    }
   }
   const auto bpf = sb::compile_seccomp_profile(cfg.seccomp_profile_path(), sb::DenyMode::kErrno);
   const auto bpf_file = dir / "seccomp.bpf";
@@ -175,7 +237,8 @@ int main(int argc, char** argv) {
               static_cast<std::streamsize>(bpf.program.size() * sizeof(sock_filter)));
   }
 
-  std::printf("nonaxis sandbox launch benchmark: %d iterations each, /bin/true, milliseconds\n\n", n);
+  std::printf("nonaxis sandbox launch benchmark: %d iterations each, /bin/true, milliseconds, %d ms idle between launches\n\n",
+              n, g_gap_ms);
   std::printf("| %-58s | %8s | %8s | %s |\n", "launcher", "p50", "p90", "note");
   std::printf("|%s|%s|%s|---|\n", std::string(60, '-').c_str(), std::string(10, '-').c_str(),
               std::string(10, '-').c_str());
@@ -215,6 +278,35 @@ int main(int argc, char** argv) {
   if (baseline_bin != nullptr) {
     row("same, baseline build (NONAXIS_BENCH_BASELINE_BIN), alternating", nx_base, base_ok, baseline_bin);
   }
+  // Through a resident supervisor: the client (the same binary, no key) hands the
+  // token and content to a worker whose child was prepared before the request; and
+  // the same supervisor launching every request afresh, which isolates what the
+  // prepared child saves from what the resident process saves.
+  auto served = [&](const char* label, const std::vector<std::string>& extra, const char* note, bool thin) {
+    const std::string sock = (dir / (std::string("serve-") + (extra.empty() ? "p" : "f") + ".sock")).string();
+    ServeProcess sp(sandbox_bin, sock, (dir / "state-serve").string(), extra);
+    bool good = sp.ready();
+    const auto once = [&] {
+      const std::string& tok = tokens[static_cast<std::size_t>(ti++)];
+      return spawn(thin ? std::vector<std::string>{NONAXIS_RUN_BIN, "--socket", sock, "--token", tok, "--file", "/bin/true"}
+                        : std::vector<std::string>{sandbox_bin, "run", "--socket", sock, "--token", tok, "--file",
+                                                   "/bin/true"}) == 0;
+    };
+    once();  // warm-up
+    const Stats st = time_n(n, [&] {
+      const auto t = Clock::now();
+      const bool r = once();
+      // NONAXIS_BENCH_TRACE=1: every served launch's time, in order (where the tail is).
+      if (std::getenv("NONAXIS_BENCH_TRACE") != nullptr) std::fprintf(stderr, "%s %.2f\n", label, ms_since(t));
+      return r;
+    }, &ok);
+    row(label, st, good && ok, note);
+    return good && ok ? st : Stats{};
+  };
+  const Stats nx_served =
+      served("nonaxis-sandbox run --socket (resident supervisor, prepared)", {}, "all layers, same gate", false);
+  const Stats nx_thin = served("nonaxis-run (thin client, same supervisor)", {}, "no key, no crypto in the client", true);
+  served("nonaxis-sandbox run --socket, serve --no-prepare", {"--no-prepare"}, "fresh launch per request", false);
   // The same without the namespace pool: every launch creates its network namespace.
   ::setenv("NONAXIS_SANDBOX_NETNS_POOL", "0", 1);
   const Stats nx_fresh = time_n(n, [&] {
@@ -252,6 +344,10 @@ int main(int argc, char** argv) {
   }
   if (nx_ok) {
     std::printf("\nnonaxis overhead over fork/exec: p50 %.2f ms, p90 %.2f ms\n", nx.p50 - plain.p50, nx.p90 - plain.p90);
+    for (const auto& [name, st] : {std::pair<const char*, Stats>{"served overhead over fork/exec:", nx_served},
+                                   {"thin-client overhead:          ", nx_thin}}) {
+      if (st.p50 > 0) std::printf("%s p50 %.2f ms, p90 %.2f ms\n", name, st.p50 - plain.p50, st.p90 - plain.p90);
+    }
     if (have_bwrap) std::printf("bwrap overhead over fork/exec:   p50 %.2f ms, p90 %.2f ms\n", bw.p50 - plain.p50, bw.p90 - plain.p90);
   }
 
@@ -344,6 +440,7 @@ int main(int argc, char** argv) {
   }
   // Pre-created namespaces are pinned by bind mounts: release them before deleting.
   sb::NetnsPool(dir / "state" / "netns-pool").drain();
+  sb::NetnsPool(dir / "state-serve" / "netns-pool").drain();  // the --no-prepare supervisor's fresh launches
   if (baseline_bin != nullptr) sb::NetnsPool(dir / "state-baseline" / "netns-pool").drain();
   std::error_code ec;
   // NONAXIS_BENCH_KEEP=1 keeps the state directory: its records carry per-phase timings.

@@ -23,6 +23,7 @@ void EventSink::emit(const std::string& event, bus::Json fields) const {
     if (echo_stderr_) {
       (void)!::write(STDERR_FILENO, line.data(), line.size());
     }
+    if (capture_ != nullptr) capture_->append(line);
     if (!log_path_.empty()) {
       // One write(2) of a whole line under O_APPEND: concurrent sandboxes never
       // interleave within a line.

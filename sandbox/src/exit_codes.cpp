@@ -16,12 +16,19 @@ std::string_view reason(Refusal r) {
     case Refusal::kNonceLogFailed: return "nonce_log_failed";
     case Refusal::kContentUnreadable: return "content_unreadable";
     case Refusal::kHostUnresolvable: return "host_unresolvable";
+    case Refusal::kSupervisorUnavailable: return "supervisor_unavailable";
     case Refusal::kTimeout: return "timeout";
     case Refusal::kConfig: return "config_error";
     case Refusal::kConfinementFailed: return "confinement_failed";
     case Refusal::kExecFailed: return "exec_failed";
   }
   return "unknown";
+}
+
+std::optional<Refusal> refusal_from_code(int c) {
+  const auto r = static_cast<Refusal>(c);
+  if (reason(r) == "unknown") return std::nullopt;
+  return r;
 }
 
 }  // namespace nonaxis::sandbox

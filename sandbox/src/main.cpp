@@ -13,42 +13,13 @@
 #include "nonaxis/sandbox/exit_codes.hpp"
 #include "nonaxis/sandbox/mac.hpp"
 #include "nonaxis/sandbox/seccomp_policy.hpp"
+#include "nonaxis/sandbox/serve.hpp"
 #include "nonaxis/sandbox/session.hpp"
 
 namespace {
 
 using nonaxis::bus::Json;
 namespace sb = nonaxis::sandbox;
-
-void write_all(int fd, const std::string& s) {
-  std::size_t off = 0;
-  while (off < s.size()) {
-    const ssize_t n = ::write(fd, s.data() + off, s.size() - off);
-    if (n <= 0) return;
-    off += static_cast<std::size_t>(n);
-  }
-}
-
-std::string dump_lossy(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
-int print_outcome(const sb::SessionOutcome& o, bool json) {
-  if (json) {
-    Json doc = {{"exit_code", o.exit_code}};
-    if (o.refusal) doc["refusal"] = {{"reason", std::string(sb::reason(*o.refusal))}, {"detail", o.detail}};
-    doc["record"] = o.record;
-    doc["stdout"] = o.stdout_data;
-    doc["stderr"] = o.stderr_data;
-    write_all(STDOUT_FILENO, dump_lossy(doc) + "\n");
-  } else {
-    write_all(STDOUT_FILENO, o.stdout_data);
-    write_all(STDERR_FILENO, o.stderr_data);
-    if (o.refusal) {
-      write_all(STDERR_FILENO, "nonaxis-sandbox: refused (" + std::string(sb::reason(*o.refusal)) + "): " + o.detail + "\n");
-    }
-    if (!o.record.is_null()) write_all(STDERR_FILENO, dump_lossy(Json{{"execution_record", o.record}}) + "\n");
-  }
-  return o.exit_code;
-}
 
 void add_config_flags(CLI::App* c, sb::SandboxConfig& cfg, std::string& state, std::string& profiles) {
   c->add_option("--state-dir", state, "Spent nonces, records, events (default $NONAXIS_SANDBOX_STATE_DIR)");
@@ -84,13 +55,29 @@ int main(int argc, char** argv) {
   req.config = sb::config_from_env();
   std::string state, profiles;
   bool json = false;
+  std::string socket_path;
+  if (const char* s = std::getenv("NONAXIS_SANDBOX_SOCKET"); s != nullptr) socket_path = s;
 
   auto* run = app.add_subcommand("run", "Run approved content once");
   run->add_option("--token", req.token_path, "Execution token (JSON)")->required();
   run->add_option("--file", req.file_path, "Content to run (ELF, #! script, or sh script)")->required();
   run->add_flag("--json", json, "Print one JSON document: record, exit code, captured output");
   run->add_option("args", req.args, "Arguments after --");
+  run->add_option("--socket", socket_path,
+                  "Ask the resident supervisor listening here (default $NONAXIS_SANDBOX_SOCKET); needs no key");
   add_config_flags(run, req.config, state, profiles);
+
+  auto* serve = app.add_subcommand("serve", "Resident supervisor: answer `run --socket` requests with prepared children");
+  sb::ServeOptions serve_opts;
+  std::string socket_mode = "0600", socket_group;
+  bool no_prepare = false;
+  serve->add_option("--socket", serve_opts.socket_path, "Socket to listen on")->required();
+  serve->add_option("--workers", serve_opts.workers, "Idle workers kept ready, each with one prepared child (default 2)");
+  serve->add_option("--max-concurrent", serve_opts.max_processes, "Requests served at once, at most (default 32)");
+  serve->add_option("--socket-mode", socket_mode, "Rights of the socket file, octal, at most 0660 (default 0600)");
+  serve->add_option("--socket-group", socket_group, "Group of the socket file (name or gid)");
+  serve->add_flag("--no-prepare", no_prepare, "Launch every request afresh (for comparisons)");
+  add_config_flags(serve, req.config, state, profiles);
 
   auto* runner = app.add_subcommand("runner", "Launch a long-lived inference runner for the token's lifetime");
   runner->add_option("--token", req.token_path, "Execution token (action_type inference_runner)")->required();
@@ -128,9 +115,30 @@ int main(int argc, char** argv) {
   if (!profiles.empty()) req.config.profiles_dir = profiles;
 
   try {
+    if (*run && !socket_path.empty()) {
+      return sb::print_outcome(sb::run_via_supervisor({socket_path, req.token_path, req.file_path, req.args}), json);
+    }
+    if (*serve) {
+      serve_opts.prepare = !no_prepare;
+      std::size_t used = 0;
+      serve_opts.socket_mode = static_cast<mode_t>(std::stoul(socket_mode, &used, 8));
+      if (used != socket_mode.size() || (serve_opts.socket_mode & ~0660U) != 0) {
+        std::cerr << "nonaxis-sandbox: --socket-mode must be octal and within 0660\n";
+        return sb::code(sb::Refusal::kConfig);
+      }
+      if (!socket_group.empty()) {
+        const auto gid = sb::group_id(socket_group);
+        if (!gid) {
+          std::cerr << "nonaxis-sandbox: unknown group " << socket_group << "\n";
+          return sb::code(sb::Refusal::kConfig);
+        }
+        serve_opts.socket_group = *gid;
+      }
+      return sb::serve(serve_opts, req.config);
+    }
     if (*run || *runner) {
       req.mode = *run ? sb::Mode::kRun : sb::Mode::kRunner;
-      return print_outcome(sb::run_session(req), json);
+      return sb::print_outcome(sb::run_session(req), json);
     }
     if (*hash) {
       if (!hash_file.empty()) {

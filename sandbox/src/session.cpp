@@ -32,6 +32,20 @@ using std::chrono::system_clock;
 
 std::string sha256_of(const std::string& s) { return "sha256:" + bus::sha256_hex(s); }
 
+Json layers_json(const LaunchResult& r, const MacChoice& mac, const CompiledSeccomp& sc, const SandboxConfig& c,
+                 long long duration_s, bool egress_uplink, const std::vector<PathGrant>& grants,
+                 const char* netns_origin);
+
+// Where a run's network namespace came from, for the record.
+constexpr const char* kNetnsFresh = "created for this execution";
+constexpr const char* kNetnsPooled = "pre-created, single-use";
+constexpr const char* kNetnsPrepared = "prepared for this execution before the request, single-use";
+
+// The egress table of a run that reaches no host: default drop, counters.
+std::string install_no_host_table(int netns_fd) { return install_egress_table(netns_fd, EgressPlan{}); }
+
+}  // namespace
+
 MacChoice choose_mac(const SandboxConfig& c, std::string& refusal_detail) {
   MacChoice m;
   if (!c.force_landlock && apparmor_enabled()) {
@@ -63,8 +77,11 @@ MacChoice choose_mac(const SandboxConfig& c, std::string& refusal_detail) {
   return m;
 }
 
+namespace {
+
 Json layers_json(const LaunchResult& r, const MacChoice& mac, const CompiledSeccomp& sc, const SandboxConfig& c,
-                 long long duration_s, bool egress_uplink, const std::vector<PathGrant>& grants, bool pooled_netns) {
+                 long long duration_s, bool egress_uplink, const std::vector<PathGrant>& grants,
+                 const char* netns_origin) {
   Json paths = Json::array();
   for (const auto& g : grants) {
     paths.push_back({{"path", g.path}, {"access", g.writable ? "read-write" : "read-only"},
@@ -92,11 +109,34 @@ Json layers_json(const LaunchResult& r, const MacChoice& mac, const CompiledSecc
               {"timeout_seconds", duration_s},
               {"output_cap_bytes", c.limits.output_cap_bytes},
               {"egress", {{"nftables", true}, {"uplink", egress_uplink},
-                          {"net_namespace", pooled_netns ? "pre-created, single-use" : "created for this execution"}}},
+                          {"net_namespace", netns_origin}}},
               {"canaries", r.canary_names.size()}};
 }
 
 }  // namespace
+
+std::unique_ptr<PreparedLaunch> prepare_default_launch(const SandboxConfig& cfg, const CompiledSeccomp& seccomp,
+                                                       const MacChoice& mac, LaunchResult& failure) {
+  // The same view inputs run_session derives from a token without hosts, resolver or
+  // allowed_paths; fits() checks them again before the child is used.
+  LaunchRequest lr;
+  lr.config = &cfg;
+  lr.seccomp = &seccomp;
+  lr.mac = mac;
+  lr.exec_id = bus::uuid_v4();
+  lr.etc_hosts = pinned_etc_hosts(EgressPlan{});
+  lr.etc_resolv = resolv_conf(EgressPlan{});
+  auto prepared = PreparedLaunch::start(lr, failure);
+  if (!prepared) return prepared;
+  if (const std::string e = prepared->setup_network_early([](int netns_fd, int) { return install_no_host_table(netns_fd); });
+      !e.empty()) {
+    failure.failure = Refusal::kConfinementFailed;
+    failure.detail = e;
+    failure.exit_code = code(Refusal::kConfinementFailed);
+    return nullptr;
+  }
+  return prepared;
+}
 
 void maintain_state(const SandboxConfig& cfg, bool force) {
   // After the record, off the path that decides whether content may run. Throttled:
@@ -156,16 +196,19 @@ SessionOutcome run_session(const SessionRequest& req) {
   } catch (const std::exception& e) {
     events.emplace("", req.echo_events);
   }
+  if (req.capture_events) events->capture_into(&out.events);
   std::string token_id;
   auto refuse = [&](Refusal r, const std::string& detail) {
     out.refusal = r;
     out.detail = detail;
     out.exit_code = code(r);
-    events->emit("sandbox.refused", {{"reason", std::string(reason(r))},
-                                     {"exit_code", code(r)},
-                                     {"detail", detail},
-                                     {"token_id", token_id},
-                                     {"mode", req.mode == Mode::kRunner ? "runner" : "run"}});
+    Json ev = {{"reason", std::string(reason(r))},
+               {"exit_code", code(r)},
+               {"detail", detail},
+               {"token_id", token_id},
+               {"mode", req.mode == Mode::kRunner ? "runner" : "run"}};
+    if (!req.requester.is_null()) ev["requester"] = req.requester;
+    events->emit("sandbox.refused", ev);
     return out;
   };
 
@@ -179,7 +222,7 @@ SessionOutcome run_session(const SessionRequest& req) {
   }
 
   std::string detail;
-  const auto token = load_token_file(req.token_path, detail);
+  const auto token = req.token_fd >= 0 ? load_token_fd(req.token_fd, detail) : load_token_file(req.token_path, detail);
   if (!token) return refuse(Refusal::kTokenMalformed, detail);
 
   // Content, hashed from the bytes that will execute (sealed memfd).
@@ -188,7 +231,12 @@ SessionOutcome run_session(const SessionRequest& req) {
   std::vector<std::string> args = req.args;
   std::string hash_hex;
   try {
-    if (req.mode == Mode::kRun) {
+    if (req.mode == Mode::kRun && req.content_fd >= 0) {
+      check_untrusted_regular(req.content_fd, kMaxContentBytes, "content", nullptr);
+      content = seal_content_fd(req.content_fd, kMaxContentBytes, "nonaxis-content");
+      hash_hex = content.sha256_hex;
+      if (!req.content_name.empty()) argv0 = req.content_name;
+    } else if (req.mode == Mode::kRun) {
       content = seal_content(req.file_path);
       hash_hex = content.sha256_hex;
       argv0 = std::filesystem::path(req.file_path).filename().string();
@@ -212,16 +260,19 @@ SessionOutcome run_session(const SessionRequest& req) {
   if (gate.refusal) return refuse(*gate.refusal, gate.detail);
   const TokenScope& scope = gate.scope;
   if (req.mode == Mode::kRunner && req.runner_port == 0) return refuse(Refusal::kConfig, "runner needs --port");
+  // Checked before the nonce is spent, so an oversized request does not burn the token.
+  if (const std::string e = check_argument_bounds(args); !e.empty()) return refuse(Refusal::kConfig, e);
 
   CompiledSeccomp seccomp;
   try {
-    seccomp = compile_seccomp_profile_cached(cfg.seccomp_profile_path(), cfg.seccomp_cache_dir());
+    seccomp = req.seccomp != nullptr ? *req.seccomp
+                                     : compile_seccomp_profile_cached(cfg.seccomp_profile_path(), cfg.seccomp_cache_dir());
   } catch (const std::exception& e) {
     return refuse(Refusal::kConfig, e.what());
   }
   lap("verify_token_and_load_seccomp");
   std::string mac_refusal;
-  MacChoice mac = choose_mac(cfg, mac_refusal);
+  MacChoice mac = req.mac != nullptr ? *req.mac : choose_mac(cfg, mac_refusal);
   if (!mac_refusal.empty()) return refuse(Refusal::kMacUnavailable, mac_refusal);
   if (mac.degraded) events->emit("sandbox.degraded", {{"detail", mac.detail}, {"token_id", token_id}});
 
@@ -265,6 +316,24 @@ SessionOutcome run_session(const SessionRequest& req) {
     if (duration_s <= 0) return refuse(Refusal::kTokenExpired, "token has no lifetime left for a runner");
   }
 
+  LaunchRequest lr;
+  lr.config = &cfg;
+  lr.content = &content;
+  lr.seccomp = &seccomp;
+  lr.mac = mac;
+  lr.argv0 = argv0;
+  lr.args = args;
+  lr.max_duration = std::chrono::seconds(duration_s);
+  lr.etc_hosts = pinned_etc_hosts(egress);
+  lr.etc_resolv = resolv_conf(egress);
+  lr.path_grants = grants;
+  lr.stop_fd = req.stop_fd;
+  // A prepared child is used only when it is exactly the child this token would get
+  // (fits) and it is alive with its view built (ready): the nonce is spent on it next,
+  // so a child that failed before the request never costs a token.
+  const bool use_prepared = req.prepared != nullptr && req.mode == Mode::kRun && egress.hosts.empty() &&
+                            !egress.resolver && req.prepared->fits(lr) && req.prepared->ready(1000);
+
   lap("choose_mac_and_plan_egress");
   // Last gate: spend the nonce. After this the token can never run again. The mark's
   // fsync is committed by the launcher while the child builds its view, and before the
@@ -285,7 +354,7 @@ SessionOutcome run_session(const SessionRequest& req) {
   }
 
   lap("claim_nonce");
-  const std::string exec_id = bus::uuid_v4();
+  const std::string exec_id = use_prepared ? req.prepared->exec_id() : bus::uuid_v4();
   PortForwarder forwarder;
   if (req.mode == Mode::kRunner) {
     if (const std::string e = forwarder.listen(req.host_port); !e.empty()) {
@@ -296,7 +365,8 @@ SessionOutcome run_session(const SessionRequest& req) {
   UplinkLink link;
   // A run that reaches no host gets a pre-created namespace with exactly the table it
   // would otherwise get; the others (hosts, resolver, runners) get a new one.
-  const bool poolable = req.mode == Mode::kRun && egress.hosts.empty() && !egress.resolver && cfg.netns_pool_size > 0;
+  const bool poolable = !use_prepared && req.mode == Mode::kRun && egress.hosts.empty() && !egress.resolver &&
+                        cfg.netns_pool_size > 0;
   std::optional<NetnsPool> pool;
   UniqueFd pooled_netns, pool_lock;
   if (poolable) {
@@ -308,18 +378,7 @@ SessionOutcome run_session(const SessionRequest& req) {
       // No pool: a namespace is created at launch instead.
     }
   }
-  LaunchRequest lr;
-  lr.config = &cfg;
-  lr.content = &content;
-  lr.seccomp = &seccomp;
-  lr.mac = mac;
   lr.exec_id = exec_id;
-  lr.argv0 = argv0;
-  lr.args = args;
-  lr.max_duration = std::chrono::seconds(duration_s);
-  lr.etc_hosts = pinned_etc_hosts(egress);
-  lr.etc_resolv = resolv_conf(egress);
-  lr.path_grants = grants;
   lr.pooled_netns = pooled_netns.valid() ? pooled_netns.get() : -1;
   lr.make_nonce_durable = [&nonce_claim]() -> std::string {
     try {
@@ -368,12 +427,21 @@ SessionOutcome run_session(const SessionRequest& req) {
     counters = read_egress_counters(netns_fd);
   };
   const auto started_at = system_clock::now();
-  LaunchResult r = launch_and_supervise(lr);
+  LaunchResult r;
+  if (use_prepared) {
+    // Its namespace already holds the no-host table (prepare_default_launch).
+    lr.setup_network = nullptr;
+    lr.defer_teardown = req.defer_teardown;
+    r = req.prepared->run(lr);
+  } else {
+    r = launch_and_supervise(lr);
+  }
   const auto finished_at = system_clock::now();
   lap("launch_supervise_teardown");
   Json launch_phases = Json::object();
   for (const auto& [name, ms] : r.phases_ms) launch_phases[name] = ms;
   timing["launch_phases"] = launch_phases;
+  timing["prepared_before_request"] = use_prepared;
   if (r.failure) {
     // The nonce is spent: a launch failure after the gate is not retried with the same token.
     return refuse(*r.failure, r.detail);
@@ -425,7 +493,7 @@ SessionOutcome run_session(const SessionRequest& req) {
                 {"timed_out", r.timed_out},
                 {"stopped", r.stopped}}},
       {"layers", layers_json(r, mac, seccomp, cfg, duration_s, !link.host_ifname.empty(), grants,
-                             pooled_netns.valid())},
+                             use_prepared ? kNetnsPrepared : pooled_netns.valid() ? kNetnsPooled : kNetnsFresh)},
       {"violations", violations},
       {"egress", {{"allowed_hosts", hosts_j},
                   {"resolver", egress.resolver ? Json(*egress.resolver) : Json(nullptr)},
@@ -464,11 +532,13 @@ SessionOutcome run_session(const SessionRequest& req) {
     return out;
   }
   maintain_state(cfg);
-  events->emit("sandbox.executed", {{"execution_id", exec_id},
-                                    {"token_id", scope.token_id},
-                                    {"exit_code", r.exit_code},
-                                    {"violations", violations.size()},
-                                    {"record_ms", timing["sign_and_store_record"]}});
+  Json executed = {{"execution_id", exec_id},
+                   {"token_id", scope.token_id},
+                   {"exit_code", r.exit_code},
+                   {"violations", violations.size()},
+                   {"record_ms", timing["sign_and_store_record"]}};
+  if (!req.requester.is_null()) executed["requester"] = req.requester;
+  events->emit("sandbox.executed", executed);
   out.exit_code = r.exit_code;
   out.stdout_data = std::move(r.out.data);
   out.stderr_data = std::move(r.err.data);

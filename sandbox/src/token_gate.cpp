@@ -29,15 +29,28 @@ std::vector<std::string> strings(const bus::Json& scope, const char* key) {
 
 }  // namespace
 
-std::optional<bus::Json> load_token_file(const std::string& path, std::string& detail) {
+namespace {
+
+template <typename Read>
+std::optional<bus::Json> parse_token(const Read& read, std::string& detail) {
   try {
-    return bus::Json::parse(read_untrusted_file(path, kMaxTokenBytes));
+    return bus::Json::parse(read());
   } catch (const UntrustedFileError& e) {
     detail = e.what();
   } catch (const bus::Json::exception&) {
     detail = "token file is not valid JSON";
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<bus::Json> load_token_file(const std::string& path, std::string& detail) {
+  return parse_token([&] { return read_untrusted_file(path, kMaxTokenBytes); }, detail);
+}
+
+std::optional<bus::Json> load_token_fd(int fd, std::string& detail) {
+  return parse_token([&] { return read_untrusted_fd(fd, kMaxTokenBytes, "token"); }, detail);
 }
 
 GateOutcome check_token(const bus::Json& token, const bus::KeyRing& ring, Mode mode,

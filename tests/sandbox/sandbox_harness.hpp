@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -85,8 +87,9 @@ struct RunResult {
   std::string err_raw;  // stderr (events)
 };
 
-// Runs nonaxis-sandbox with `args` and extra environment; captures both streams.
-inline RunResult run_sandbox(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
+// Runs `bin` with `args` and extra environment; captures both streams.
+inline RunResult run_program(const std::string& bin, const std::vector<std::string>& args,
+                             const std::vector<std::string>& extra_env = {}) {
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return {};
   const pid_t pid = ::fork();
@@ -95,8 +98,7 @@ inline RunResult run_sandbox(const std::vector<std::string>& args, const std::ve
     ::dup2(err[1], 2);
     for (const auto& e : extra_env) ::putenv(const_cast<char*>(e.c_str()));
     std::vector<char*> argv;
-    std::string bin = NONAXIS_SANDBOX_BIN;
-    argv.push_back(bin.data());
+    argv.push_back(const_cast<char*>(bin.c_str()));
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     ::execv(bin.c_str(), argv.data());
@@ -131,6 +133,40 @@ inline RunResult run_sandbox(const std::vector<std::string>& args, const std::ve
   return r;
 }
 
+// A `nonaxis-sandbox serve` process for a test: started with `flags` and `env`, its
+// output in <dir>/serve.log; SIGTERM and reaped at scope exit.
+class Supervisor {
+ public:
+  Supervisor(const std::filesystem::path& dir, const std::vector<std::string>& flags,
+             const std::vector<std::string>& env = {});
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+  const std::string& socket() const { return socket_; }
+  bool started() const { return started_; }
+  pid_t pid() const { return pid_; }
+  // Sends SIGTERM and waits (at most 20 s); returns the exit status.
+  int stop();
+
+ private:
+  std::string socket_;
+  pid_t pid_ = -1;
+  bool started_ = false;
+};
+
+// NONAXIS_TEST_SANDBOX_SERVE=1 (set by CMake for the "sandbox.served." copy of the
+// confinement suite): ProbeRun sends every run through a resident
+// supervisor started with the run's config flags and environment.
+inline bool served_mode() {
+  const char* v = std::getenv("NONAXIS_TEST_SANDBOX_SERVE");
+  return v != nullptr && std::string(v) == "1";
+}
+
+// Runs nonaxis-sandbox with `args` and extra environment; captures both streams.
+inline RunResult run_sandbox(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
+  return run_program(NONAXIS_SANDBOX_BIN, args, extra_env);
+}
+
 // Fixture-free helper: run `probe_args` of the probe binary under a fresh token.
 struct ProbeRun {
   TempDir dir;
@@ -142,14 +178,31 @@ struct ProbeRun {
     const std::string probe = NONAXIS_PROBE_BIN;
     const std::string hash = "sha256:" + file_sha256(probe);
     const auto tok = write_token(dir.path(), issue(hash, std::move(hosts), max_duration));
-    std::vector<std::string> args = {"run", "--json", "--token", tok.string(), "--file", probe,
-                                     "--state-dir", state().string()};
-    args.insert(args.end(), extra_flags.begin(), extra_flags.end());
+    std::vector<std::string> args = {"run", "--json", "--token", tok.string(), "--file", probe};
+    std::vector<std::string> config = {"--state-dir", state().string()};
+    config.insert(config.end(), extra_flags.begin(), extra_flags.end());
+    if (served_mode()) {
+      if (!supervisor || supervisor_config != config || supervisor_env != env) {
+        supervisor.reset();
+        supervisor = std::make_unique<Supervisor>(dir.path(), config, env);
+        supervisor_config = config;
+        supervisor_env = env;
+      }
+      args.insert(args.end(), {"--socket", supervisor->socket()});
+    } else {
+      args.insert(args.end(), config.begin(), config.end());
+    }
     args.push_back("--");
     args.insert(args.end(), probe_args.begin(), probe_args.end());
-    return run_sandbox(args, env);
+    return run_sandbox(args, served_mode() ? std::vector<std::string>{} : env);
   }
   static std::string file_sha256(const std::string& path);
+  // Served mode: the supervisor answers before its worker removes the execution
+  // directory; this waits (at most 5 s) until `path` is gone.
+  static bool eventually_gone(const std::filesystem::path& path);
+
+  std::unique_ptr<Supervisor> supervisor;  // destroyed before `dir`
+  std::vector<std::string> supervisor_config, supervisor_env;
 };
 
 }  // namespace nonaxis::sandbox::testing

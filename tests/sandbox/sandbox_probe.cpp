@@ -191,6 +191,8 @@ int probe(const std::string& name, int argc, char** argv) {
     ::getrlimit(RLIMIT_NOFILE, &nofile);
     const char* secret = std::getenv("ARBITER_TOKEN_SECRET");
     const char* sbkey = std::getenv("GOVERNANCE_SIGNING_KEY_SANDBOX");
+    // Signal state the supervisor must not pass on: a blocked mask or ignored SIGPIPE.
+    std::printf("SigBlk=%s\nSigIgn=%s\n", status_field("SigBlk").c_str(), status_field("SigIgn").c_str());
     std::printf("CapEff=%s\nCapBnd=%s\nCapPrm=%s\nNoNewPrivs=%s\nSeccomp=%s\n", status_field("CapEff").c_str(),
                 status_field("CapBnd").c_str(), status_field("CapPrm").c_str(), status_field("NoNewPrivs").c_str(),
                 status_field("Seccomp").c_str());

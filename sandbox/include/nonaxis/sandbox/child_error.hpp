@@ -10,6 +10,7 @@ namespace nonaxis::sandbox {
 inline constexpr std::uint32_t kMsgLayers = 0x4c415952;  // "LAYR"
 inline constexpr std::uint32_t kMsgError = 0x4552524f;   // "ERRO"
 inline constexpr std::uint32_t kMsgListener = 0x4c53544e;  // "LSTN": carries the seccomp listener
+inline constexpr std::uint32_t kMsgViewReady = 0x56494557;  // "VIEW": the filesystem view is built
 
 // Bits of ChildMessage::layers: what the child actually applied before exec.
 enum LayerBit : std::uint32_t {

@@ -13,6 +13,9 @@ class EventSink {
  public:
   // `log_path` empty: stderr only. `echo_stderr` false: file only (tests, --quiet).
   EventSink(std::filesystem::path log_path, bool echo_stderr);
+  // Also append each line to `*capture` (the resident supervisor hands a request's
+  // events to its client, which prints them on its stderr as the one-shot CLI does).
+  void capture_into(std::string* capture) { capture_ = capture; }
 
   // Adds "ts" and "event" and writes the line. Never throws: an event that cannot be
   // written is reported on stderr, and the refusal it describes stands regardless.
@@ -21,6 +24,7 @@ class EventSink {
  private:
   std::filesystem::path log_path_;
   bool echo_stderr_;
+  std::string* capture_ = nullptr;
 };
 
 }  // namespace nonaxis::sandbox

@@ -3,6 +3,7 @@
 // 128+signal); everything the sandbox itself refuses gets one documented code, so a
 // caller can tell a refusal from the program's own failure without parsing text.
 // docs/SANDBOX.md lists the same table.
+#include <optional>
 #include <string_view>
 
 namespace nonaxis::sandbox {
@@ -20,6 +21,7 @@ enum class Refusal : int {
   kNonceLogFailed = 119,      // the spent-nonce record could not be made durable
   kContentUnreadable = 120,   // content is not a regular file, a symlink, or too large
   kHostUnresolvable = 121,    // an allowed host could not be resolved on the trusted side
+  kSupervisorUnavailable = 122,  // run --socket: the resident supervisor could not be reached, or gave no answer
   kTimeout = 124,             // the program ran past max_duration_seconds and was killed
   kConfig = 125,              // usage or configuration error (missing key, bad flag)
   kConfinementFailed = 126,   // a confinement layer could not be applied; nothing ran
@@ -30,5 +32,8 @@ constexpr int code(Refusal r) { return static_cast<int>(r); }
 
 // Short machine-readable reason, used in events and the execution record.
 std::string_view reason(Refusal r);
+
+// The refusal whose code is `c`, if any (a resident supervisor's answer names it).
+std::optional<Refusal> refusal_from_code(int c);
 
 }  // namespace nonaxis::sandbox

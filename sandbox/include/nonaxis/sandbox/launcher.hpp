@@ -2,9 +2,17 @@
 // Starts approved content in a fresh set of namespaces with every confinement layer,
 // then supervises it: captures output with caps, watches canaries, enforces the
 // deadline by killing the whole pid namespace, and reports what was applied.
+//
+// A launch has two halves. PreparedLaunch::start clones the child into its namespaces
+// and has it build its filesystem view: nothing there depends on the token beyond the
+// view's inputs. PreparedLaunch::run hands the child the sealed content, its arguments
+// and limits, releases it to confine itself and exec, and supervises. The one-shot CLI
+// runs both halves back to back (launch_and_supervise); the resident supervisor
+// (serve.hpp) runs the first half before a request arrives.
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,7 +27,15 @@
 
 namespace nonaxis::sandbox {
 
+// Bounds of what PreparedLaunch::run hands the child in one message: the argument
+// vector (after argv0), as NUL-terminated strings. Larger requests are refused.
+inline constexpr std::size_t kMaxArgBytes = 64 * 1024;
+inline constexpr std::size_t kMaxArgs = 4096;
+
 struct LaunchRequest {
+  // Used by PreparedLaunch::start (the child's namespaces and view): config, seccomp,
+  // mac, exec_id, etc_hosts, etc_resolv, path_grants, pooled_netns. The rest is used
+  // by PreparedLaunch::run.
   const SandboxConfig* config = nullptr;
   const SealedContent* content = nullptr;
   const CompiledSeccomp* seccomp = nullptr;
@@ -47,6 +63,14 @@ struct LaunchRequest {
   // path; `post_run_keep_fd` stays open there (the netns pool's lock).
   std::function<void()> post_run_task;
   int post_run_keep_fd = -1;
+  // Readable or hung up: stop the content as SIGINT/SIGTERM would (the resident
+  // supervisor passes the client's connection). -1: none.
+  int stop_fd = -1;
+  // Keep the slow last closes (canaries' inotify, the child's mount namespace) and the
+  // execution directory's removal until the PreparedLaunch is destroyed, instead of
+  // forking the post-run helper: the resident supervisor's worker answers its client
+  // first and exits after. post_run_task is then not run.
+  bool defer_teardown = false;
 };
 
 struct StreamCapture {
@@ -74,7 +98,41 @@ struct LaunchResult {
   std::vector<std::pair<std::string, double>> phases_ms;  // where the launch time went
 };
 
-// The caller must ignore SIGPIPE (nonaxis-sandbox's main does).
+// A child cloned into fresh namespaces whose filesystem view is built (or being
+// built), waiting for its content. Single use. Destroying it without run() kills the
+// child and removes the execution directory.
+class PreparedLaunch {
+ public:
+  // Starts the first half. On failure returns nullptr and fills `failure`.
+  static std::unique_ptr<PreparedLaunch> start(const LaunchRequest& req, LaunchResult& failure);
+  ~PreparedLaunch();
+  PreparedLaunch(const PreparedLaunch&) = delete;
+  PreparedLaunch& operator=(const PreparedLaunch&) = delete;
+
+  // True when `req` would have built exactly this child: the same view inputs, MAC,
+  // seccomp program and a namespace of its own (not a pooled one).
+  bool fits(const LaunchRequest& req) const;
+  const std::string& exec_id() const;
+  // True when the child has built its view and is waiting, alive, for run(). Waits at
+  // most `timeout_ms` for the view. A resident supervisor checks this before it
+  // spends a token's nonce on this child.
+  bool ready(int timeout_ms);
+  // Runs `setup` (nftables, links) on the child's network namespace now, before the
+  // request: run() then skips its own setup_network.
+  std::string setup_network_early(const std::function<std::string(int netns_fd, int child_pid)>& setup);
+  // The second half. Call once.
+  LaunchResult run(const LaunchRequest& req);
+
+ private:
+  struct State;
+  explicit PreparedLaunch(std::unique_ptr<State> s);
+  std::unique_ptr<State> s_;
+};
+
+// "" when `args` fit in one release message (kMaxArgs, kMaxArgBytes), else why not.
+std::string check_argument_bounds(const std::vector<std::string>& args);
+
+// Both halves back to back. The caller must ignore SIGPIPE (nonaxis-sandbox's main does).
 LaunchResult launch_and_supervise(const LaunchRequest& req);
 
 // Names of the LayerBits set in `layers`, for the record.

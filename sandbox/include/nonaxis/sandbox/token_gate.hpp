@@ -46,5 +46,7 @@ GateOutcome check_token(const bus::Json& token, const bus::KeyRing& ring, Mode m
 // Parses the token file (bounded, O_NOFOLLOW). Returns nullopt and fills `detail`
 // when it is unreadable or not JSON.
 std::optional<bus::Json> load_token_file(const std::string& path, std::string& detail);
+// The same from a descriptor a resident-supervisor client sent.
+std::optional<bus::Json> load_token_fd(int fd, std::string& detail);
 
 }  // namespace nonaxis::sandbox

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 
 namespace nonaxis::sandbox {
 namespace {
@@ -52,6 +53,16 @@ std::string read_exact(int sock, char* buf, std::size_t n, std::vector<UniqueFd>
 }
 
 }  // namespace
+
+sockaddr_un unix_socket_address(const std::string& path) {
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof a.sun_path) {
+    throw std::runtime_error("socket path must be 1 to " + std::to_string(sizeof a.sun_path - 1) + " bytes");
+  }
+  std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
+  return a;
+}
 
 std::string send_frame(int sock, std::string_view data, const std::vector<int>& fds) {
   if (data.size() > UINT32_MAX) return "frame too large";

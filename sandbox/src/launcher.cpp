@@ -27,6 +27,7 @@
 #include "nonaxis/sandbox/durable_write.hpp"
 #include "nonaxis/sandbox/fs_view.hpp"
 #include "nonaxis/sandbox/privileges.hpp"
+#include "nonaxis/sandbox/stop_signals.hpp"
 #include "nonaxis/sandbox/unique_fd.hpp"
 
 namespace nonaxis::sandbox {
@@ -602,13 +603,8 @@ std::unique_ptr<PreparedLaunch> PreparedLaunch::start(const LaunchRequest& req, 
   plan.err_w = s.err.w.get();
 
   // SIGINT/SIGTERM stop the content cleanly (and still produce a record).
-  sigset_t stop_set;
-  sigemptyset(&stop_set);
-  sigaddset(&stop_set, SIGINT);
-  sigaddset(&stop_set, SIGTERM);
-  ::sigprocmask(SIG_BLOCK, &stop_set, &s.old_set);
+  s.sigfd = block_stop_signals(&s.old_set);
   s.mask_blocked = true;
-  s.sigfd.reset(::signalfd(-1, &stop_set, SFD_CLOEXEC | SFD_NONBLOCK));
 
   // A pre-created namespace: the child inherits it from the thread that clones, so
   // this thread enters it for the clone and returns to its own right after.

@@ -22,6 +22,7 @@
 #include "nonaxis/sandbox/durable_write.hpp"
 #include "nonaxis/sandbox/events.hpp"
 #include "nonaxis/sandbox/frame_io.hpp"
+#include "nonaxis/sandbox/stop_signals.hpp"
 
 namespace nonaxis::sandbox {
 namespace {
@@ -39,20 +40,10 @@ constexpr int kRequestTimeoutSeconds = 5;
 // With no idle worker left, the replacement is forked at once.
 constexpr auto kRefillDelay = std::chrono::milliseconds(25);
 
-sockaddr_un socket_address(const std::string& path) {
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof a.sun_path) {
-    throw std::runtime_error("socket path must be 1 to " + std::to_string(sizeof a.sun_path - 1) + " bytes");
-  }
-  std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
-  return a;
-}
-
 // Binds the listening socket 0600 first (umask), then widens it to the configured
 // mode: there is no moment at which someone else may connect too early.
 UniqueFd bind_listener(const ServeOptions& o) {
-  const sockaddr_un addr = socket_address(o.socket_path);
+  const sockaddr_un addr = unix_socket_address(o.socket_path);
   struct stat st {};
   if (::lstat(o.socket_path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) throw std::runtime_error(o.socket_path + " exists and is not a socket");
@@ -79,16 +70,6 @@ UniqueFd bind_listener(const ServeOptions& o) {
   return fd;
 }
 
-UniqueFd stop_signals_fd(bool with_sigchld) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  if (with_sigchld) sigaddset(&set, SIGCHLD);
-  ::sigprocmask(SIG_BLOCK, &set, nullptr);
-  return UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-}
-
 Json peer_of(int conn) {
   ucred cred{};
   socklen_t len = sizeof cred;
@@ -102,14 +83,6 @@ Json outcome_json(const SessionOutcome& o) {
                                   {"detail", o.detail}}
                            : Json(nullptr);
   return j;
-}
-
-SessionOutcome refused(Refusal r, std::string detail) {
-  SessionOutcome o;
-  o.refusal = r;
-  o.detail = std::move(detail);
-  o.exit_code = code(r);
-  return o;
 }
 
 // Reads and checks one request; answers it with run_session.
@@ -126,7 +99,7 @@ SessionOutcome handle_request(int conn, const SandboxConfig& cfg, const Compiled
                                     {"exit_code", code(Refusal::kConfig)},
                                     {"detail", "request: " + detail},
                                     {"requester", requester}});
-    return refused(Refusal::kConfig, "request: " + detail);
+    return refused_outcome(Refusal::kConfig, "request: " + detail);
   };
   if (!frame) return protocol_error(err.empty() ? "connection closed before a request" : err);
   Json doc;
@@ -185,7 +158,7 @@ void answer(int conn, const SessionOutcome& o) {
   int rc = 0;
   {
     const EventSink events(cfg.event_log(), false);
-    const UniqueFd sigfd = stop_signals_fd(false);
+    const UniqueFd sigfd = block_stop_signals(nullptr);
     std::unique_ptr<PreparedLaunch> prepared;
     if (o.prepare) {
       LaunchResult failure;
@@ -261,7 +234,7 @@ int serve(const ServeOptions& o, const SandboxConfig& cfg) {
     return refuse_start(Refusal::kConfig, e.what());
   }
   const EventSink events(cfg.event_log(), true);
-  UniqueFd sigfd = stop_signals_fd(true);
+  UniqueFd sigfd = block_stop_signals(nullptr, true);
   events.emit("sandbox.serve_started", {{"socket", o.socket_path}, {"workers", o.workers}, {"max_concurrent", o.max_processes},
                                         {"prepare", o.prepare}});
 

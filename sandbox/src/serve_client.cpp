@@ -14,6 +14,7 @@
 #include "nonaxis/sandbox/content.hpp"
 #include "nonaxis/sandbox/frame_io.hpp"
 #include "nonaxis/sandbox/serve.hpp"
+#include "nonaxis/sandbox/stop_signals.hpp"
 #include "nonaxis/sandbox/token_gate.hpp"
 #include "nonaxis/sandbox/untrusted_file.hpp"
 
@@ -28,31 +29,14 @@ constexpr std::size_t kMaxAnswerBytes = std::size_t{16} << 20;
 constexpr std::size_t kMaxStreamBytes = std::size_t{256} << 20;
 
 SessionOutcome unavailable(const std::string& detail) {
-  SessionOutcome o;
-  o.refusal = Refusal::kSupervisorUnavailable;
-  o.detail = detail;
-  o.exit_code = code(Refusal::kSupervisorUnavailable);
-  return o;
-}
-
-SessionOutcome refused(Refusal r, const std::string& detail) {
-  SessionOutcome o;
-  o.refusal = r;
-  o.detail = detail;
-  o.exit_code = code(r);
-  return o;
+  return refused_outcome(Refusal::kSupervisorUnavailable, detail);
 }
 
 // Waits for the answer; a stop signal meanwhile half-closes the connection, which
 // the supervisor takes as "stop the content" (it still answers, with the record).
 void wait_for_answer(int conn) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
   sigset_t old;
-  ::sigprocmask(SIG_BLOCK, &set, &old);
-  const UniqueFd sigfd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  const UniqueFd sigfd = block_stop_signals(&old);
   bool asked_to_stop = false;
   for (;;) {
     pollfd fds[2] = {{conn, POLLIN, 0}, {asked_to_stop ? -1 : sigfd.get(), POLLIN, 0}};
@@ -78,19 +62,19 @@ SessionOutcome run_via_supervisor(const ClientRequest& req) {
   try {
     token = open_untrusted_regular(req.token_path, kMaxTokenBytes, nullptr);
   } catch (const UntrustedFileError& e) {
-    return refused(Refusal::kTokenMalformed, e.what());
+    return refused_outcome(Refusal::kTokenMalformed, e.what());
   }
   try {
     content = open_untrusted_regular(req.file_path, kMaxContentBytes, nullptr);
   } catch (const UntrustedFileError& e) {
-    return refused(Refusal::kContentUnreadable, e.what());
+    return refused_outcome(Refusal::kContentUnreadable, e.what());
   }
   sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (req.socket_path.empty() || req.socket_path.size() >= sizeof addr.sun_path) {
-    return unavailable("socket path must be 1 to " + std::to_string(sizeof addr.sun_path - 1) + " bytes");
+  try {
+    addr = unix_socket_address(req.socket_path);
+  } catch (const std::runtime_error& e) {
+    return unavailable(e.what());
   }
-  std::memcpy(addr.sun_path, req.socket_path.c_str(), req.socket_path.size() + 1);
   const UniqueFd conn(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!conn.valid() || ::connect(conn.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
     return unavailable("cannot connect to the supervisor at " + req.socket_path + ": " + std::strerror(errno));

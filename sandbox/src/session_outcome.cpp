@@ -20,6 +20,14 @@ std::string dump_lossy(const Json& j) { return j.dump(-1, ' ', false, Json::erro
 
 }  // namespace
 
+SessionOutcome refused_outcome(Refusal r, std::string detail) {
+  SessionOutcome o;
+  o.refusal = r;
+  o.detail = std::move(detail);
+  o.exit_code = code(r);
+  return o;
+}
+
 int print_outcome(const SessionOutcome& o, bool json) {
   write_all(STDERR_FILENO, o.events);  // a resident supervisor's events for this request
   if (json) {

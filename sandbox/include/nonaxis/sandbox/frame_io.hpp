@@ -3,6 +3,8 @@
 // supervisor's wire format (docs/SANDBOX.md, "Resident supervisor"): a 4-byte
 // big-endian length, then that many bytes. Descriptors (SCM_RIGHTS) ride on the
 // frame's first byte. Every frame is bounded by the reader.
+#include <sys/un.h>
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -14,6 +16,9 @@
 namespace nonaxis::sandbox {
 
 inline constexpr std::size_t kMaxFrameFds = 4;
+
+// The address of a socket file; throws std::runtime_error when the path does not fit.
+sockaddr_un unix_socket_address(const std::string& path);
 
 // Sends one frame with `fds` attached. Returns "" or the error.
 std::string send_frame(int sock, std::string_view data, const std::vector<int>& fds = {});

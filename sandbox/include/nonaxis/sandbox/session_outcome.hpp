@@ -20,6 +20,9 @@ struct SessionOutcome {
   std::string events;               // event lines, when SessionRequest::capture_events
 };
 
+// The outcome of a refusal: nothing ran, so no record and no output.
+SessionOutcome refused_outcome(Refusal r, std::string detail);
+
 // Prints `o` as `run` does (one JSON document with --json; else the program's output,
 // then the refusal and the record on stderr). Returns the exit code.
 int print_outcome(const SessionOutcome& o, bool json);

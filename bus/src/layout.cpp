@@ -1,6 +1,7 @@
 #include "nonaxis/bus/layout.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -55,7 +56,35 @@ std::optional<RunAs> resolve_run_as(Role role) {
 
 namespace {
 
+// A directory handed to a role's user is created under a temporary name and renamed
+// into place (never over an existing one) only once its owner and mode are final.
+// Created in place, it would exist for a moment as root's, and another role's daemon
+// starting at that moment (the Arbiter opens the CISO's assessments/) would be
+// refused and stop.
+void create_handed_over(const std::string& path, mode_t mode, const RunAs& run_as) {
+  const std::string temp = path + ".new-" + std::to_string(::getpid());
+  if (::mkdir(temp.c_str(), mode) != 0) {
+    if (errno == EEXIST) return;  // a leftover of a crashed start: the in-place path below takes over
+    throw IoError("mkdir " + temp, errno);
+  }
+  {
+    UniqueFd fd = open_dir(temp);
+    if (::fchown(fd.get(), run_as.uid, run_as.gid) != 0 || ::fchmod(fd.get(), mode) != 0) {
+      const int err = errno;
+      ::rmdir(temp.c_str());
+      throw IoError("chown " + temp, err);
+    }
+  }
+  if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
+    const int err = errno;
+    ::rmdir(temp.c_str());
+    if (err != EEXIST) throw IoError("rename " + temp, err);
+  }
+}
+
 void ensure_dir(const std::string& path, mode_t mode, const std::optional<RunAs>& run_as, bool hand_over) {
+  struct stat st {};
+  if (run_as && hand_over && ::lstat(path.c_str(), &st) != 0 && errno == ENOENT) create_handed_over(path, mode, *run_as);
   if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) throw IoError("mkdir " + path, errno);
   UniqueFd fd = open_dir(path);  // O_NOFOLLOW: a planted symlink is refused, not followed
   if (run_as && hand_over) {

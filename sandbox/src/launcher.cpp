@@ -464,6 +464,8 @@ struct PreparedLaunch::State {
   std::vector<sock_filter> seccomp_program;
   DenyMode seccomp_mode = DenyMode::kErrno;
   bool pooled_netns = false;
+  std::uint32_t uid = 0, gid = 0;  // the id maps written
+  bool keep_workspace = false;
   std::optional<CanarySet> canaries;
   std::vector<std::string> canary_names;
   Pipe sync, report, out, err;
@@ -512,6 +514,7 @@ bool PreparedLaunch::fits(const LaunchRequest& req) const {
   const State& s = *s_;
   const SandboxConfig& cfg = *req.config;
   return !s.ran && !s.pooled_netns && req.pooled_netns < 0 && req.path_grants.empty() && s.view.grants.empty() &&
+         cfg.sandbox_uid == s.uid && cfg.sandbox_gid == s.gid && cfg.keep_workspace == s.keep_workspace &&
          req.etc_hosts == s.view.etc_hosts && req.etc_resolv == s.view.etc_resolv &&
          cfg.limits.tmpfs_bytes == s.view.tmp_bytes && req.mac.kind == s.mac.kind &&
          req.mac.apparmor_profile == s.mac.apparmor_profile && req.mac.landlock_abi == s.mac.landlock_abi &&
@@ -588,6 +591,9 @@ std::unique_ptr<PreparedLaunch> PreparedLaunch::start(const LaunchRequest& req, 
   s.seccomp_program = req.seccomp->program;
   s.seccomp_mode = req.seccomp->mode;
   s.pooled_netns = plan.pooled_netns;
+  s.uid = cfg.sandbox_uid;
+  s.gid = cfg.sandbox_gid;
+  s.keep_workspace = cfg.keep_workspace;
 
   try {
     s.sync = make_report_channel();  // SEQPACKET: the release message arrives whole, with the content

@@ -182,6 +182,7 @@ void answer(int conn, const SessionOutcome& o) {
       const pid_t self = ::getpid();
       (void)!::write(taken_fd, &self, sizeof self);
       answer(conn.get(), handle_request(conn.get(), cfg, seccomp, mac, prepared.get(), events));
+      rc = 0;  // it served: not a failure, whatever its preparation did
       break;
     }
   }
@@ -227,6 +228,12 @@ int serve(const ServeOptions& o, const SandboxConfig& cfg) {
   std::string mac_refusal;
   const MacChoice mac = choose_mac(cfg, mac_refusal);
   if (!mac_refusal.empty()) return refuse_start(Refusal::kMacUnavailable, mac_refusal);
+  // Workers report on this pipe (their pid, one atomic write) when they take a
+  // request; the supervisor then keeps `workers` idle ones ready, up to
+  // `max_processes` in all.
+  int taken[2] = {-1, -1};
+  if (::pipe2(taken, O_CLOEXEC | O_NONBLOCK) != 0) return refuse_start(Refusal::kConfig, "pipe2 failed");
+  const UniqueFd taken_r(taken[0]), taken_w(taken[1]);
   UniqueFd listener;
   try {
     listener = bind_listener(o);
@@ -238,12 +245,6 @@ int serve(const ServeOptions& o, const SandboxConfig& cfg) {
   events.emit("sandbox.serve_started", {{"socket", o.socket_path}, {"workers", o.workers}, {"max_concurrent", o.max_processes},
                                         {"prepare", o.prepare}});
 
-  // Workers report on this pipe (their pid, one atomic write) when they take a
-  // request; the supervisor then keeps `workers` idle ones ready, up to
-  // `max_processes` in all.
-  int taken[2] = {-1, -1};
-  if (::pipe2(taken, O_CLOEXEC | O_NONBLOCK) != 0) return refuse_start(Refusal::kConfig, "pipe2 failed");
-  const UniqueFd taken_r(taken[0]), taken_w(taken[1]);
   struct Worker {
     Clock::time_point started;
     bool busy = false;
@@ -296,7 +297,7 @@ int serve(const ServeOptions& o, const SandboxConfig& cfg) {
     pid_t pid = 0;
     while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
       const auto it = workers.find(pid);
-      if (it == workers.end()) continue;  // a post-run helper of a fresh launch
+      if (it == workers.end()) continue;
       const bool failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
       if (failed && Clock::now() - it->second.started < kQuickFailure) {
         events.emit("sandbox.worker_failed", {{"pid", pid}, {"status", status}});

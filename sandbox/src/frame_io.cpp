@@ -1,5 +1,7 @@
 #include "nonaxis/sandbox/frame_io.hpp"
 
+#include "nonaxis/sandbox/fd_passing.hpp"
+
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -16,29 +18,15 @@ std::string read_exact(int sock, char* buf, std::size_t n, std::vector<UniqueFd>
   eof_at_start = false;
   bool first = true;
   while (got < n) {
-    iovec iov{buf + got, n - got};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFrameFds)] = {};
-    msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    if (first) {
-      mh.msg_control = control;
-      mh.msg_controllen = sizeof control;
-    }
-    const ssize_t r = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-    if (r < 0 && errno == EINTR) continue;
+    const iovec iov{buf + got, n - got};
+    int raw[kMaxFrameFds];
+    std::size_t nfds = 0;
+    int flags = 0;
+    // Descriptors ride on the frame's first byte; any arriving later are closed.
+    const ssize_t r = recv_with_fds(sock, &iov, 1, raw, first ? kMaxFrameFds : 0, &nfds, &flags);
     if (r < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : std::strerror(errno);
-    std::vector<UniqueFd> received;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); first && c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (std::size_t i = 0; i < count; ++i) {
-        int fd = -1;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        received.emplace_back(fd);  // owned at once, so an error below closes it
-      }
-    }
-    if (first && (mh.msg_flags & MSG_CTRUNC) != 0) return "too many descriptors attached";
+    std::vector<UniqueFd> received(raw, raw + nfds);  // owned at once, so an error below closes them
+    if (first && (flags & MSG_CTRUNC) != 0) return "too many descriptors attached";
     if (fds != nullptr) {
       for (auto& fd : received) fds->push_back(std::move(fd));
     }
@@ -78,21 +66,7 @@ std::string send_frame(int sock, std::string_view data, const std::vector<int>& 
     if (sent < sizeof header) iov[n_iov++] = {const_cast<unsigned char*>(header) + sent, sizeof header - sent};
     const std::size_t data_off = sent < sizeof header ? 0 : sent - sizeof header;
     if (data_off < data.size()) iov[n_iov++] = {const_cast<char*>(data.data()) + data_off, data.size() - data_off};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFrameFds)] = {};
-    msghdr mh{};
-    mh.msg_iov = iov;
-    mh.msg_iovlen = static_cast<std::size_t>(n_iov);
-    if (sent == 0 && !fds.empty()) {
-      mh.msg_control = control;
-      mh.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-      cmsghdr* c = CMSG_FIRSTHDR(&mh);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-      std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    }
-    const ssize_t r = ::sendmsg(sock, &mh, MSG_NOSIGNAL);
-    if (r < 0 && errno == EINTR) continue;
+    const ssize_t r = send_with_fds(sock, iov, static_cast<std::size_t>(n_iov), fds.data(), sent == 0 ? fds.size() : 0);
     if (r <= 0) return r < 0 ? std::strerror(errno) : "short write";
     sent += static_cast<std::size_t>(r);
   }

@@ -25,6 +25,7 @@
 
 #include "nonaxis/sandbox/child_error.hpp"
 #include "nonaxis/sandbox/durable_write.hpp"
+#include "nonaxis/sandbox/fd_passing.hpp"
 #include "nonaxis/sandbox/fs_view.hpp"
 #include "nonaxis/sandbox/privileges.hpp"
 #include "nonaxis/sandbox/stop_signals.hpp"
@@ -60,47 +61,19 @@ Pipe make_report_channel() {
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-// One report message with room for one attached descriptor. No allocation, so the
-// child may use it between clone and exec.
-struct FdMessage {
-  iovec iov;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr mh{};
-  explicit FdMessage(ChildMessage& m) : iov{&m, sizeof m} {
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = control;
-    mh.msg_controllen = sizeof control;
-  }
-  FdMessage(const FdMessage&) = delete;
-  FdMessage& operator=(const FdMessage&) = delete;
-};
-
 // Child side: sends `m` with descriptor `fd` attached. Async-signal-safe.
 bool send_with_fd(int sock, const ChildMessage& m, int fd) {
-  FdMessage msg(const_cast<ChildMessage&>(m));
-  cmsghdr* c = CMSG_FIRSTHDR(&msg.mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  return ::sendmsg(sock, &msg.mh, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof m);
+  const iovec iov{const_cast<ChildMessage*>(&m), sizeof m};
+  return send_with_fds(sock, &iov, 1, &fd, 1) == static_cast<ssize_t>(sizeof m);
 }
 
 // Supervisor side: one message, and the descriptor attached to it if any (CLOEXEC).
 ssize_t recv_message(int sock, ChildMessage& m, UniqueFd& fd_out) {
-  FdMessage msg(m);
-  msghdr& mh = msg.mh;
-  ssize_t n = 0;
-  while ((n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
-  }
-  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); n > 0 && c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
-      int fd = -1;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-      fd_out.reset(fd);
-    }
-  }
+  const iovec iov{&m, sizeof m};
+  int fd = -1;
+  std::size_t nfds = 0;
+  const ssize_t n = recv_with_fds(sock, &iov, 1, &fd, 1, &nfds, nullptr);
+  if (nfds == 1) fd_out.reset(fd);
   return n;
 }
 
@@ -153,24 +126,13 @@ std::uint64_t now_us() {
 // descriptor (CLOEXEC) and fills header and argv, or -1. EOF (the supervisor gave
 // the prepared launch up) is -1 with errno 0. Allocates nothing.
 int receive_go(ChildPlan& p, GoHeader& h) {
-  iovec iov{p.go_buf.data(), p.go_buf.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  ssize_t n = 0;
-  errno = 0;
-  while ((n = ::recvmsg(p.sync_r, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
-  }
+  const iovec iov{p.go_buf.data(), p.go_buf.size()};
   int fd = -1;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); n > 0 && c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
-      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    }
-  }
-  if (n < static_cast<ssize_t>(sizeof h) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || fd < 0) {
+  std::size_t nfds = 0;
+  int flags = 0;
+  errno = 0;
+  const ssize_t n = recv_with_fds(p.sync_r, &iov, 1, &fd, 1, &nfds, &flags);
+  if (n < static_cast<ssize_t>(sizeof h) || (flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || nfds != 1) {
     if (n > 0) errno = EPROTO;
     return -1;
   }
@@ -193,17 +155,17 @@ int receive_go(ChildPlan& p, GoHeader& h) {
   return fd;
 }
 
-// Runs in the new namespaces. Order matters: identity, mounts, (release) MAC
-// preparation, limits, session, descriptors, capabilities, no_new_privs, Landlock,
-// seccomp, exec.
+// Runs in the new namespaces. Order matters: identity, mounts, loopback, MAC
+// preparation, session, capabilities, no_new_privs, Landlock; then (release) limits,
+// descriptors, seccomp; then (final gate) exec.
 [[noreturn]] void child_main(ChildPlan& p) {
   const int report = p.report_w;
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  // Two release points from the supervisor: 'm' once the id maps are written (the
-  // filesystem view can then be built), then the release message with the content,
-  // once the network namespace is ready and the nonce is durable. The supervisor
-  // programs nftables while the child builds its mounts, or, for a prepared launch,
-  // waits for a request in the meantime.
+  // Three signals from the supervisor: 'm' once the id maps are written (the
+  // filesystem view can then be built); the release message with the content; and
+  // 'x' once the network namespace is ready and the spent nonce is durable. Before
+  // the release a prepared child waits for a request; the one-shot CLI sends the
+  // release at once and programs nftables while the child builds its mounts.
   char go = 0;
   if (::read(p.sync_r, &go, 1) != 1 || go != 'm') ::_exit(code(Refusal::kConfinementFailed));
   std::uint32_t layers = kLayerUserNs;
@@ -330,22 +292,8 @@ int receive_go(ChildPlan& p, GoHeader& h) {
 
 // Parent side: the release message with the content descriptor attached.
 bool send_go(int sock, const GoHeader& h, const std::string& blob, int content_fd) {
-  iovec iov[2] = {{const_cast<GoHeader*>(&h), sizeof h}, {const_cast<char*>(blob.data()), blob.size()}};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr mh{};
-  mh.msg_iov = iov;
-  mh.msg_iovlen = 2;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &content_fd, sizeof content_fd);
-  ssize_t n = 0;
-  while ((n = ::sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
-  }
-  return n == static_cast<ssize_t>(sizeof h + blob.size());
+  const iovec iov[2] = {{const_cast<GoHeader*>(&h), sizeof h}, {const_cast<char*>(blob.data()), blob.size()}};
+  return send_with_fds(sock, iov, 2, &content_fd, 1) == static_cast<ssize_t>(sizeof h + blob.size());
 }
 
 void write_id_map(int pid, const char* file, std::uint32_t outside) {
@@ -528,9 +476,7 @@ bool PreparedLaunch::fits(const LaunchRequest& req) const {
 std::unique_ptr<PreparedLaunch> PreparedLaunch::start(const LaunchRequest& req, LaunchResult& failure) {
   const SandboxConfig& cfg = *req.config;
   auto fail = [&failure](Refusal r, std::string detail) {
-    failure.failure = r;
-    failure.detail = std::move(detail);
-    failure.exit_code = code(r);
+    failure = LaunchResult::refused(r, std::move(detail));
     return std::unique_ptr<PreparedLaunch>();
   };
   auto st = std::make_unique<State>();

@@ -32,10 +32,6 @@ using std::chrono::system_clock;
 
 std::string sha256_of(const std::string& s) { return "sha256:" + bus::sha256_hex(s); }
 
-Json layers_json(const LaunchResult& r, const MacChoice& mac, const CompiledSeccomp& sc, const SandboxConfig& c,
-                 long long duration_s, bool egress_uplink, const std::vector<PathGrant>& grants,
-                 const char* netns_origin);
-
 // Where a run's network namespace came from, for the record.
 constexpr const char* kNetnsFresh = "created for this execution";
 constexpr const char* kNetnsPooled = "pre-created, single-use";
@@ -43,41 +39,6 @@ constexpr const char* kNetnsPrepared = "prepared for this execution before the r
 
 // The egress table of a run that reaches no host: default drop, counters.
 std::string install_no_host_table(int netns_fd) { return install_egress_table(netns_fd, EgressPlan{}); }
-
-}  // namespace
-
-MacChoice choose_mac(const SandboxConfig& c, std::string& refusal_detail) {
-  MacChoice m;
-  if (!c.force_landlock && apparmor_enabled()) {
-    if (!apparmor_profile_loaded(c.apparmor_profile)) {
-      const std::string err = load_apparmor_profiles(c.apparmor_dir().string(), false);
-      if (!err.empty()) {
-        refusal_detail = "AppArmor is enabled but profile " + c.apparmor_profile + " could not be loaded: " + err;
-        return m;
-      }
-    }
-    if (apparmor_profile_loaded(c.apparmor_profile)) {
-      m.kind = MacKind::kAppArmor;
-      m.apparmor_profile = c.apparmor_profile;
-      return m;
-    }
-  }
-  if (const int abi = landlock_abi_version(); abi > 0) {
-    m.kind = MacKind::kLandlock;
-    m.landlock_abi = abi;
-    return m;
-  }
-  if (c.allow_degraded_mac) {
-    m.kind = MacKind::kNone;
-    m.degraded = true;
-    m.detail = "no AppArmor and no Landlock; running degraded by explicit configuration";
-    return m;
-  }
-  refusal_detail = "neither AppArmor nor Landlock is available and degrading is not configured";
-  return m;
-}
-
-namespace {
 
 Json layers_json(const LaunchResult& r, const MacChoice& mac, const CompiledSeccomp& sc, const SandboxConfig& c,
                  long long duration_s, bool egress_uplink, const std::vector<PathGrant>& grants,
@@ -115,6 +76,37 @@ Json layers_json(const LaunchResult& r, const MacChoice& mac, const CompiledSecc
 
 }  // namespace
 
+MacChoice choose_mac(const SandboxConfig& c, std::string& refusal_detail) {
+  MacChoice m;
+  if (!c.force_landlock && apparmor_enabled()) {
+    if (!apparmor_profile_loaded(c.apparmor_profile)) {
+      const std::string err = load_apparmor_profiles(c.apparmor_dir().string(), false);
+      if (!err.empty()) {
+        refusal_detail = "AppArmor is enabled but profile " + c.apparmor_profile + " could not be loaded: " + err;
+        return m;
+      }
+    }
+    if (apparmor_profile_loaded(c.apparmor_profile)) {
+      m.kind = MacKind::kAppArmor;
+      m.apparmor_profile = c.apparmor_profile;
+      return m;
+    }
+  }
+  if (const int abi = landlock_abi_version(); abi > 0) {
+    m.kind = MacKind::kLandlock;
+    m.landlock_abi = abi;
+    return m;
+  }
+  if (c.allow_degraded_mac) {
+    m.kind = MacKind::kNone;
+    m.degraded = true;
+    m.detail = "no AppArmor and no Landlock; running degraded by explicit configuration";
+    return m;
+  }
+  refusal_detail = "neither AppArmor nor Landlock is available and degrading is not configured";
+  return m;
+}
+
 std::unique_ptr<PreparedLaunch> prepare_default_launch(const SandboxConfig& cfg, const CompiledSeccomp& seccomp,
                                                        const MacChoice& mac, LaunchResult& failure) {
   // The same view inputs run_session derives from a token without hosts, resolver or
@@ -130,9 +122,7 @@ std::unique_ptr<PreparedLaunch> prepare_default_launch(const SandboxConfig& cfg,
   if (!prepared) return prepared;
   if (const std::string e = prepared->setup_network_early([](int netns_fd, int) { return install_no_host_table(netns_fd); });
       !e.empty()) {
-    failure.failure = Refusal::kConfinementFailed;
-    failure.detail = e;
-    failure.exit_code = code(Refusal::kConfinementFailed);
+    failure = LaunchResult::refused(Refusal::kConfinementFailed, e);
     return nullptr;
   }
   return prepared;

@@ -11,11 +11,12 @@
 #include <string_view>
 #include <vector>
 
+#include "nonaxis/sandbox/fd_passing.hpp"
 #include "nonaxis/sandbox/unique_fd.hpp"
 
 namespace nonaxis::sandbox {
 
-inline constexpr std::size_t kMaxFrameFds = 4;
+inline constexpr std::size_t kMaxFrameFds = kMaxPassedFds;
 
 // The address of a socket file; throws std::runtime_error when the path does not fit.
 sockaddr_un unix_socket_address(const std::string& path);

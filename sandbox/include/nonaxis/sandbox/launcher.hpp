@@ -80,6 +80,14 @@ struct StreamCapture {
 };
 
 struct LaunchResult {
+  // A launch that ran nothing: the refusal, its detail and its exit code.
+  static LaunchResult refused(Refusal r, std::string detail) {
+    LaunchResult res;
+    res.failure = r;
+    res.detail = std::move(detail);
+    res.exit_code = code(r);
+    return res;
+  }
   std::optional<Refusal> failure;  // set when nothing ran (setup) or exec failed
   std::string detail;
   int exit_code = 0;               // program's code, 128+signal, or 124 on timeout
